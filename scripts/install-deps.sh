@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests and the quick start need on a fresh machine, only when missing.
+# Debian packages: git, curl, jq (tests drive the published server with curl), wrk (benchmarks).
+set -euo pipefail
+missing=()
+for tool in git curl jq; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [[ ${1:-} == --bench ]]; then
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+fi
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
+command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }

@@ -1,0 +1,15 @@
+namespace Mogplex.Contracts;
+
+/// <summary>The error codes of the v1 contract. Clients match on these; keep them stable.</summary>
+public static class ErrorCodes
+{
+    public const string BadRequest = "BAD_REQUEST";
+    public const string Unauthorized = "UNAUTHORIZED";
+    public const string Forbidden = "FORBIDDEN";
+    public const string NotFound = "NOT_FOUND";
+    public const string Conflict = "CONFLICT";
+    public const string IdempotencyConflict = "IDEMPOTENCY_CONFLICT";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string InternalError = "INTERNAL_ERROR";
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+}

@@ -1,0 +1,20 @@
+namespace Mogplex.Contracts.Events;
+
+/// <summary>The event types of the v1 contract.</summary>
+public static class RunEventTypes
+{
+    public const string Started = "started";
+    public const string StatusChanged = "status_changed";
+    public const string Log = "log";
+    public const string CancelRequested = "cancel_requested";
+    public const string Cancelled = "cancelled";
+    public const string Finished = "finished";
+    public const string Failed = "failed";
+    public const string StreamStarted = "stream_started";
+    public const string AssistantMessage = "assistant_message";
+    public const string Reasoning = "reasoning";
+    public const string ToolCall = "tool_call";
+    public const string ToolResult = "tool_result";
+    public const string Usage = "usage";
+    public const string Error = "error";
+}

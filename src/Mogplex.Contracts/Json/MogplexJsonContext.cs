@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Repos;
+using Mogplex.Contracts.Runs;
+using Mogplex.Contracts.Sandboxes;
+
+namespace Mogplex.Contracts.Json;
+
+/// <summary>Source-generated JSON for every wire type (trimming- and AOT-safe).</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    Converters = [typeof(UtcMillisecondsConverter)])]
+[JsonSerializable(typeof(ApiErrorEnvelope))]
+[JsonSerializable(typeof(ApiEnvelope<RunEnvelope>))]
+[JsonSerializable(typeof(ApiEnvelope<StartedRun>))]
+[JsonSerializable(typeof(ApiEnvelope<RunList>))]
+[JsonSerializable(typeof(ApiEnvelope<CancelRunResult>))]
+[JsonSerializable(typeof(ApiEnvelope<RunEventsPage>))]
+[JsonSerializable(typeof(ApiEnvelope<RepoList>))]
+[JsonSerializable(typeof(ApiEnvelope<SandboxList>))]
+[JsonSerializable(typeof(ApiEnvelope<SandboxEnvelope>))]
+[JsonSerializable(typeof(ApiEnvelope<SandboxLogs>))]
+[JsonSerializable(typeof(ApiEnvelope<StopSandboxResult>))]
+[JsonSerializable(typeof(ApiEnvelope<HealthStatus>))]
+[JsonSerializable(typeof(StartRunRequest))]
+[JsonSerializable(typeof(RunEvent))]
+[JsonSerializable(typeof(StreamEnd))]
+public sealed partial class MogplexJsonContext : JsonSerializerContext;

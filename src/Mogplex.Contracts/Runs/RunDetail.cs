@@ -1,0 +1,42 @@
+namespace Mogplex.Contracts.Runs;
+
+/// <summary>The run detail (<c>MogplexApiRunDetail</c>), camelCase on the wire.</summary>
+public record RunDetail
+{
+    public required string RunId { get; init; }
+    public required string AiCallId { get; init; }
+    public string? SandboxRecordId { get; init; }
+    public string? SandboxId { get; init; }
+    public required string RepoId { get; init; }
+    public required string Harness { get; init; }
+    public required string Status { get; init; }
+    public required RunBranch Branch { get; init; }
+    public required string RootDirectory { get; init; }
+    public required string EventsUrl { get; init; }
+    public required string CancelUrl { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    public string? Error { get; init; }
+    public required RunRuntime Runtime { get; init; }
+
+    /// <summary>[beyond] token usage and cost, nulls when unknown.</summary>
+    public required RunUsage Usage { get; init; }
+
+    /// <summary>[beyond] when a worker started executing the run.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>[beyond] when the run reached a terminal status.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>[beyond] the commit delivered to the working branch, if any.</summary>
+    public string? Commit { get; init; }
+}
+
+/// <summary>The base and working branch of a run.</summary>
+public sealed record RunBranch(string Base, string Working, bool CreateBranch);
+
+/// <summary>The engine that executes the run and its node-local execution id.</summary>
+public sealed record RunRuntime(string Provider, string? RunId);
+
+/// <summary>[beyond] usage summed over a run; null fields are unknown.</summary>
+public sealed record RunUsage(long? InputTokens, long? CachedInputTokens, long? OutputTokens, decimal? CostUsd);

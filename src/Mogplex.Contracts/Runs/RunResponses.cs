@@ -1,0 +1,26 @@
+namespace Mogplex.Contracts.Runs;
+
+/// <summary><c>GET /runs/{id}</c>: <c>{"run": ...}</c>.</summary>
+public sealed record RunEnvelope(RunDetail Run);
+
+/// <summary>[beyond] <c>GET /runs</c>: newest first, with an opaque cursor.</summary>
+public sealed record RunList(IReadOnlyList<RunDetail> Runs, string? NextCursor);
+
+/// <summary><c>POST /runs/{id}/cancel</c>.</summary>
+public sealed record CancelRunResult(RunDetail Run, string Status, bool AlreadyTerminal);
+
+/// <summary>The request body of <c>POST /runs</c> (documentation only: the server parses the raw JSON
+/// itself so that every malformed field gets its documented message).</summary>
+public sealed record StartRunRequest
+{
+    public required string RepoId { get; init; }
+    public required string Prompt { get; init; }
+    public string? Harness { get; init; }
+    public string? BaseBranch { get; init; }
+    public string? WorkingBranch { get; init; }
+    public bool? CreateBranch { get; init; }
+    public string? RootDirectory { get; init; }
+    public string? ConversationId { get; init; }
+    public string? WorkspaceSessionId { get; init; }
+    public string? Mode { get; init; }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization.Metadata;
+using Mogplex.Contracts;
+using Mogplex.Contracts.Json;
+using Mogplex.Server.Auth;
+
+namespace Mogplex.Server.Api;
+
+/// <summary>
+/// Every v1 answer goes through here: one envelope shape, one table from error code to HTTP
+/// status, source-generated JSON.
+/// </summary>
+public static class ApiResults
+{
+    /// <summary>The HTTP status of each error code.</summary>
+    public static int StatusOf(string code) => code switch
+    {
+        ErrorCodes.BadRequest => StatusCodes.Status400BadRequest,
+        ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
+        ErrorCodes.Forbidden => StatusCodes.Status403Forbidden,
+        ErrorCodes.NotFound => StatusCodes.Status404NotFound,
+        ErrorCodes.Conflict or ErrorCodes.IdempotencyConflict => StatusCodes.Status409Conflict,
+        ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
+        ErrorCodes.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    public static IResult Ok<T>(T data, int status = StatusCodes.Status200OK) =>
+        new EnvelopeResult<ApiEnvelope<T>>(new ApiEnvelope<T>(true, data), TypeInfo<ApiEnvelope<T>>(), status);
+
+    public static IResult Error(string code, string message) =>
+        new EnvelopeResult<ApiErrorEnvelope>(new ApiErrorEnvelope(false, new ApiError(code, message)), MogplexJsonContext.Default.ApiErrorEnvelope, StatusOf(code));
+
+    public static IResult BadRequest(string message) => Error(ErrorCodes.BadRequest, message);
+
+    public static IResult NotFound(string message) => Error(ErrorCodes.NotFound, message);
+
+    public static IResult Unauthorized() => new HeaderResult(Error(ErrorCodes.Unauthorized, "Unauthorized"), "WWW-Authenticate", "Bearer");
+
+    public static IResult RateLimited(string message, TimeSpan retryAfter) =>
+        new HeaderResult(Error(ErrorCodes.RateLimited, message), "Retry-After", ApiAuthFilter.Seconds(retryAfter));
+
+    public static IResult PayloadTooLarge(int maxBytes) =>
+        new EnvelopeResult<ApiErrorEnvelope>(
+            new ApiErrorEnvelope(false, new ApiError(ErrorCodes.BadRequest, $"Request body exceeds the maximum size of {maxBytes} bytes")),
+            MogplexJsonContext.Default.ApiErrorEnvelope,
+            StatusCodes.Status413PayloadTooLarge);
+
+    private static JsonTypeInfo<T> TypeInfo<T>() =>
+        (JsonTypeInfo<T>?)MogplexJsonContext.Default.GetTypeInfo(typeof(T))
+        ?? throw new InvalidOperationException($"{typeof(T)} is missing from MogplexJsonContext.");
+
+    private sealed class EnvelopeResult<T>(T value, JsonTypeInfo<T> typeInfo, int status) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = status;
+            return httpContext.Response.WriteAsJsonAsync(value, typeInfo, "application/json; charset=utf-8", httpContext.RequestAborted);
+        }
+    }
+
+    private sealed class HeaderResult(IResult inner, string header, string value) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers[header] = value;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Mogplex.Contracts;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Json;
+using Mogplex.Contracts.Runs;
+using Mogplex.Server.Api;
+using Mogplex.Server.Auth;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Events;
+using Mogplex.Server.Runs;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Endpoints;
+
+/// <summary><c>/runs/{id}/events</c>: a page of events, or [beyond] the live SSE stream.</summary>
+public static class RunEventsEndpoints
+{
+    private const int StreamBatch = 500;
+
+    public static RouteGroupBuilder MapRunEvents(this RouteGroupBuilder api)
+    {
+        api.MapGet("/runs/{runId}/events", GetAsync)
+            .Produces<ApiEnvelope<RunEventsPage>>()
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        return api;
+    }
+
+    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, IOptionsMonitor<ApiOptions> options)
+    {
+        var ct = http.RequestAborted;
+        var caller = Caller.From(http);
+        var run = QueryValues.TryId(runId, out var id) ? await store.Runs.GetRunAsync(id, caller.UserId, ct) : null;
+        if (run is null)
+        {
+            return ApiResults.NotFound("Run not found");
+        }
+
+        var wantsStream = options.CurrentValue.EventStream &&
+            http.Request.Headers.Accept.Any(a => a is not null && a.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
+
+        // Resume point: ?after=<eventId>, or Last-Event-ID on a stream reconnect.
+        var afterId = QueryValues.Get(http.Request, "after");
+        if (wantsStream && afterId is null && http.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } lastId)
+        {
+            afterId = lastId;
+        }
+
+        long afterSeq = 0;
+        if (afterId is not null)
+        {
+            var seq = QueryValues.TryId(afterId, out var eventId) ? await store.Events.FindSeqAsync(run.Id, eventId, ct) : null;
+            if (seq is null)
+            {
+                return ApiResults.BadRequest("Invalid after: not an event of this run");
+            }
+
+            afterSeq = seq.Value;
+        }
+
+        if (wantsStream)
+        {
+            await StreamAsync(http, store, run.Id, caller.UserId, afterSeq, TimeSpan.FromSeconds(options.CurrentValue.SseKeepAliveSeconds));
+            return Results.Empty;
+        }
+
+        if (!QueryValues.TryLimit(http.Request, 100, 200, out var limit))
+        {
+            return ApiResults.BadRequest("Invalid limit");
+        }
+
+        var events = await store.Events.ListAsync(run.Id, afterSeq, limit, ct);
+        return ApiResults.Ok(new RunEventsPage(RunMapper.ToDetail(run), [.. events.Select(RunEvents.ToContract)]));
+    }
+
+    /// <summary>
+    /// Replays after the resume point, then tails. Each loop subscribes to the run's change signal
+    /// before reading, so an append committed between the read and the wait still wakes it. The
+    /// status is read before the events: the terminal status and its final event commit together,
+    /// so "terminal and nothing left to send" really is the end.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext http, IMogplexStore store, string runId, string userId, long afterSeq, TimeSpan keepAlive)
+    {
+        var ct = http.RequestAborted;
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.Body.FlushAsync(ct);
+
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var changed = store.Changes.NextChangeAsync(runId);
+                var run = await store.Runs.GetRunAsync(runId, userId, ct);
+                var events = await store.Events.ListAsync(runId, afterSeq, StreamBatch, ct);
+                foreach (var e in events)
+                {
+                    await WriteEventAsync(response, e, ct);
+                    afterSeq = e.Seq;
+                }
+
+                if (events.Count > 0)
+                {
+                    await response.Body.FlushAsync(ct);
+                    continue;
+                }
+
+                if (run is null || RunStatuses.IsTerminal(run.Status))
+                {
+                    var end = JsonSerializer.Serialize(new StreamEnd(runId, run?.Status ?? RunStatuses.Failed), MogplexJsonContext.Default.StreamEnd);
+                    await response.WriteAsync($"event: end\ndata: {end}\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    return;
+                }
+
+                var woke = await Task.WhenAny(changed, Task.Delay(keepAlive, ct));
+                if (woke != changed)
+                {
+                    await response.WriteAsync(": keep-alive\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client disconnected; the run is unaffected.
+        }
+    }
+
+    private static Task WriteEventAsync(HttpResponse response, RunEventRecord e, CancellationToken ct)
+    {
+        // Event types and ids never contain newlines; the JSON data is a single line.
+        var data = JsonSerializer.Serialize(RunEvents.ToContract(e), MogplexJsonContext.Default.RunEvent);
+        return response.WriteAsync($"id: {e.Id}\nevent: {e.Type}\ndata: {data}\n\n", ct);
+    }
+}

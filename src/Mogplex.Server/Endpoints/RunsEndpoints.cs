@@ -1,0 +1,111 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Mogplex.Contracts;
+using Mogplex.Contracts.Runs;
+using Mogplex.Server.Api;
+using Mogplex.Server.Auth;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Runs;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Endpoints;
+
+/// <summary><c>/runs</c>: start, list, get, cancel.</summary>
+public static class RunsEndpoints
+{
+    public static RouteGroupBuilder MapRuns(this RouteGroupBuilder api)
+    {
+        // No .Accepts<T>(): it would add a content-type constraint, and a client that forgets the
+        // header should still get the documented validation messages, not a routing 404.
+        api.MapPost("/runs", StartAsync)
+            .Produces<ApiEnvelope<StartedRun>>(StatusCodes.Status202Accepted);
+        api.MapGet("/runs", ListAsync).Produces<ApiEnvelope<RunList>>();
+        api.MapGet("/runs/{runId}", GetAsync).Produces<ApiEnvelope<RunEnvelope>>();
+        api.MapPost("/runs/{runId}/cancel", CancelAsync).Produces<ApiEnvelope<CancelRunResult>>();
+        return api;
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext http, RunService runs, IOptionsMonitor<ApiOptions> options)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(http.Request, options.CurrentValue.MaxBodyBytes, http.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return await runs.StartAsync(Caller.From(http), http.Request.Headers["Idempotency-Key"].ToString(), body, http.RequestAborted);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IMogplexStore store)
+    {
+        if (!QueryValues.TryLimit(http.Request, 20, 200, out var limit))
+        {
+            return ApiResults.BadRequest("Invalid limit");
+        }
+
+        var status = QueryValues.Get(http.Request, "status");
+        if (status is not null && !RunStatuses.All.Contains(status))
+        {
+            return ApiResults.BadRequest("Invalid status");
+        }
+
+        RunCursor? after = null;
+        if (QueryValues.Get(http.Request, "cursor") is { } rawCursor && !TryDecodeCursor(rawCursor, out after))
+        {
+            return ApiResults.BadRequest("Invalid cursor");
+        }
+
+        var repoFilter = QueryValues.Get(http.Request, "repo_id");
+        if (repoFilter is not null && !QueryValues.TryId(repoFilter, out repoFilter))
+        {
+            // Not an id: it cannot match any run.
+            return ApiResults.Ok(new RunList([], null));
+        }
+
+        var caller = Caller.From(http);
+        var page = await store.Runs.ListRunsAsync(new RunQuery(caller.UserId, repoFilter, status, limit + 1, after), http.RequestAborted);
+        var runs = page.Take(limit).Select(RunMapper.ToDetail).ToList();
+        var next = page.Count > limit ? EncodeCursor(page[limit - 1]) : null;
+        return ApiResults.Ok(new RunList(runs, next));
+    }
+
+    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store)
+    {
+        var run = QueryValues.TryId(runId, out var id) ? await store.Runs.GetRunAsync(id, Caller.From(http).UserId, http.RequestAborted) : null;
+        return run is null ? ApiResults.NotFound("Run not found") : ApiResults.Ok(new RunEnvelope(RunMapper.ToDetail(run)));
+    }
+
+    private static async Task<IResult> CancelAsync(string runId, HttpContext http, RunService runs)
+    {
+        var result = QueryValues.TryId(runId, out var id) ? await runs.CancelAsync(Caller.From(http), id, http.RequestAborted) : null;
+        return result is null ? ApiResults.NotFound("Run not found") : ApiResults.Ok(result);
+    }
+
+    private static string EncodeCursor(RunRecord last) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            last.CreatedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) + "." + last.Id));
+
+    private static bool TryDecodeCursor(string raw, out RunCursor? cursor)
+    {
+        cursor = null;
+        try
+        {
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(raw));
+            var dot = text.IndexOf('.', StringComparison.Ordinal);
+            if (dot <= 0 || !long.TryParse(text.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ||
+                !QueryValues.TryId(text[(dot + 1)..], out var id) || ms > 253402300799999)
+            {
+                return false;
+            }
+
+            cursor = new RunCursor(DateTimeOffset.FromUnixTimeMilliseconds(ms), id);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using System.CommandLine;
+using Mogplex.Server.Commands;
+using Mogplex.Server.Configuration;
+
+namespace Mogplex.Server;
+
+/// <summary>Entry point of <c>mogplexd</c>: <c>serve</c> and the operator commands.</summary>
+public static class Program
+{
+    public static Task<int> Main(string[] args)
+    {
+        var global = new GlobalOptions();
+        var root = new RootCommand($"mogplexd {VersionInfo.Version}: the self-hosted Mogplex server (v1 REST API, run engine, operator commands).");
+        global.AddTo(root);
+        root.Subcommands.Add(ServeCommand.Create(global));
+        root.Subcommands.Add(TokenCommands.Create(global));
+        root.Subcommands.Add(RepoCommands.Create(global));
+        root.Subcommands.Add(UserCommands.Create(global));
+        return root.Parse(args).InvokeAsync();
+    }
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Mogplex.Server.Repos;
+
+/// <summary>Runs git with an argument list (never through a shell) and a clean, non-interactive environment.</summary>
+public static class Git
+{
+    public sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    public static async Task<Result> RunAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        psi.Environment["GIT_ASKPASS"] = "true";
+        psi.Environment["LC_ALL"] = "C";
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("git could not be started");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout ?? TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Throws with git's own message when the command failed.</summary>
+    public static async Task<string> RunCheckedAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken ct)
+    {
+        var result = await RunAsync(args, workingDirectory, ct);
+        if (result.ExitCode != 0)
+        {
+            var message = new StringBuilder("git ").Append(args[0]).Append(" failed: ").Append(result.StdErr.Trim()).ToString();
+            throw new InvalidOperationException(message);
+        }
+
+        return result.StdOut;
+    }
+}

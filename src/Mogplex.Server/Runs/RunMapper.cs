@@ -1,0 +1,35 @@
+using Mogplex.Contracts.Runs;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Runs;
+
+/// <summary>Maps stored runs to the wire shape.</summary>
+public static class RunMapper
+{
+    public const string ApiBase = "/api/v1/mogplex";
+
+    public static RunDetail ToDetail(RunRecord run) => new()
+    {
+        RunId = run.Id,
+        AiCallId = run.AiCallId,
+        SandboxRecordId = run.SandboxRecordId,
+        SandboxId = run.SandboxId,
+        RepoId = run.RepoId,
+        Harness = run.Harness,
+        Status = run.Status,
+        Branch = new RunBranch(run.BaseBranch, run.WorkingBranch, run.CreateBranch),
+        RootDirectory = run.RootDirectory,
+        EventsUrl = $"{ApiBase}/runs/{run.Id}/events",
+        CancelUrl = $"{ApiBase}/runs/{run.Id}/cancel",
+        CreatedAt = run.CreatedAt,
+        UpdatedAt = run.UpdatedAt,
+        Error = run.Error,
+        Runtime = new RunRuntime("mogplexd", run.RuntimeRunId),
+        Usage = new RunUsage(run.InputTokens, run.CachedInputTokens, run.OutputTokens, run.CostUsd),
+        StartedAt = run.StartedAt,
+        FinishedAt = run.FinishedAt,
+        Commit = run.Commit,
+    };
+
+    public static StartedRun ToStarted(RunRecord run, bool replayed) => new(ToDetail(run), replayed);
+}

@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Mogplex.Server.Runs;
+
+/// <summary>A syntactically valid <c>POST /runs</c> body, trimmed.</summary>
+public sealed record StartRunInput(
+    string RepoId,
+    string Prompt,
+    string Harness,
+    BranchFields Branches,
+    string? ConversationId,
+    string? WorkspaceSessionId,
+    string? Mode)
+{
+    public const int MaxPromptLength = 100_000;
+    public const int MaxOptionalLength = 1_000;
+
+    /// <summary>Validates in the documented order; the error is the documented 400 message.</summary>
+    public static (StartRunInput? Input, string? Error) Parse(JsonElement body, IReadOnlySet<string> harnesses)
+    {
+        if (!body.TryGetProperty("repoId", out var repo) || repo.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(repo.GetString()))
+        {
+            return (null, "repoId is required");
+        }
+
+        if (!body.TryGetProperty("prompt", out var p) || p.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.GetString()))
+        {
+            return (null, "Prompt is required");
+        }
+
+        // Length in UTF-16 code units, as the hosted service counts it.
+        var prompt = p.GetString()!.Trim();
+        if (prompt.Length > MaxPromptLength)
+        {
+            return (null, "Prompt is too long");
+        }
+
+        var harness = "codex";
+        if (body.TryGetProperty("harness", out var h) && h.ValueKind != JsonValueKind.Null)
+        {
+            if (h.ValueKind != JsonValueKind.String || !harnesses.Contains(h.GetString()!.Trim()))
+            {
+                return (null, "Invalid harness");
+            }
+
+            harness = h.GetString()!.Trim();
+        }
+
+        var (branches, branchError) = BranchFields.Parse(body);
+        if (branches is null)
+        {
+            return (null, branchError);
+        }
+
+        var optional = new string?[3];
+        string[] names = ["conversationId", "workspaceSessionId", "mode"];
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (!body.TryGetProperty(names[i], out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            if (v.ValueKind != JsonValueKind.String || v.GetString()!.Trim().Length > MaxOptionalLength)
+            {
+                return (null, $"Invalid {names[i]}");
+            }
+
+            optional[i] = v.GetString()!.Trim();
+        }
+
+        return (new StartRunInput(repo.GetString()!.Trim(), prompt, harness, branches, optional[0], optional[1], optional[2]), null);
+    }
+
+    /// <summary>
+    /// The idempotency hash: SHA-256 of every field after trimming and defaults, keys sorted. The
+    /// generated working branch is not part of it (it depends on the day), so a replay on another
+    /// day still matches and returns the stored branch.
+    /// </summary>
+    public string Hash(string baseBranch, string? workingBranch, string root)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("baseBranch", baseBranch);
+            w.WriteString("conversationId", ConversationId);
+            w.WriteBoolean("createBranch", Branches.CreateBranch);
+            w.WriteString("harness", Harness);
+            w.WriteString("mode", Mode);
+            w.WriteString("prompt", Prompt);
+            w.WriteString("repoId", RepoId);
+            w.WriteString("rootDirectory", root);
+            w.WriteString("workingBranch", workingBranch);
+            w.WriteString("workspaceSessionId", WorkspaceSessionId);
+            w.WriteEndObject();
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(stream.ToArray()));
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Mogplex.Contracts;
+using Mogplex.Contracts.Sandboxes;
+using Mogplex.Server.Api;
+using Mogplex.Server.Auth;
+using Mogplex.Server.Runs;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Sandboxes;
+
+/// <summary>
+/// Sandbox records: create-or-reuse and stop. Preparing the checkout belongs to the run engine
+/// (it picks up sandboxes in <c>creating</c>); stopping removes the checkout on this node.
+/// </summary>
+public sealed class SandboxService(IMogplexStore store, TimeProvider time, ILogger<SandboxService> logger)
+{
+    public async Task<IResult> CreateAsync(Caller caller, JsonElement body, CancellationToken ct)
+    {
+        if (!body.TryGetProperty("repoId", out var repoEl) || repoEl.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(repoEl.GetString()))
+        {
+            return ApiResults.BadRequest("repoId is required");
+        }
+
+        var (fields, error) = BranchFields.Parse(body);
+        if (fields is null)
+        {
+            return ApiResults.BadRequest(error!);
+        }
+
+        var repo = QueryValues.TryId(repoEl.GetString()!.Trim(), out var repoId) ? await store.Repos.GetRepoAsync(repoId, caller.UserId, ct) : null;
+        if (repo is null)
+        {
+            return ApiResults.NotFound("Repo not found");
+        }
+
+        var (baseBranch, working, root) = fields.Resolve(repo.DefaultBranch, repo.RootDirectory);
+        if (fields.CreateBranch && (working is null || working == baseBranch))
+        {
+            return ApiResults.BadRequest(working is null ? "Invalid working branch" : "Working branch must differ from base branch when createBranch is true");
+        }
+
+        var now = time.GetUtcNow();
+        var id = Guid.CreateVersion7(now).ToString();
+        var candidate = new SandboxRecord
+        {
+            Id = id,
+            SandboxId = "sbx_" + Guid.NewGuid().ToString("N")[..20],
+            UserId = caller.UserId,
+            RepoId = repo.Id,
+            Status = SandboxStatuses.Creating,
+            BaseBranch = baseBranch,
+            WorkingBranch = working!,
+            RootDirectory = root,
+            CreatedAt = now,
+            LastActiveAt = now,
+        };
+        var (sandbox, _) = await store.Sandboxes.CreateOrReuseAsync(candidate, Lifecycle(id, "requested", "created", now), ct);
+        return ApiResults.Ok(new SandboxEnvelope(ToContract(sandbox)), StatusCodes.Status202Accepted);
+    }
+
+    public async Task<IResult> StopAsync(Caller caller, string id, CancellationToken ct)
+    {
+        var (outcome, sandbox) = await store.Sandboxes.StopAsync(id, caller.UserId, Lifecycle(id, "stopped", "user_stop", time.GetUtcNow()), ct);
+        switch (outcome)
+        {
+            case StopSandboxOutcome.NotFound:
+                return ApiResults.NotFound("Sandbox not found");
+            case StopSandboxOutcome.InUse:
+                return ApiResults.Error(ErrorCodes.Conflict, "Sandbox is in use by an active run");
+            case StopSandboxOutcome.Stopped:
+                RemoveCheckout(sandbox!);
+                break;
+        }
+
+        return ApiResults.Ok(new StopSandboxResult(ToContract(sandbox!), outcome == StopSandboxOutcome.AlreadyStopped));
+    }
+
+    public static SandboxLifecycleRecord Lifecycle(string sandboxId, string type, string? decision, DateTimeOffset at, string? workerRunId = null, string? payloadJson = null) =>
+        new(Guid.CreateVersion7(at).ToString(), sandboxId, type, decision, workerRunId, payloadJson, at);
+
+    public static Sandbox ToContract(SandboxRecord s) => new()
+    {
+        Id = s.Id,
+        SandboxId = s.SandboxId,
+        RepoId = s.RepoId,
+        Status = s.Status,
+        BaseBranch = s.BaseBranch,
+        WorkingBranch = s.WorkingBranch,
+        RootDirectory = s.RootDirectory,
+        PreviewUrl = s.PreviewUrl,
+        CreatedAt = s.CreatedAt,
+        LastActiveAt = s.LastActiveAt,
+        Error = s.Error,
+    };
+
+    private void RemoveCheckout(SandboxRecord sandbox)
+    {
+        if (sandbox.Path is { Length: > 0 } path && Directory.Exists(path))
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException ex)
+            {
+                logger.LogWarning(ex, "Could not remove the checkout of sandbox {SandboxId}", sandbox.Id);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Mogplex.Contracts;
+using Mogplex.Server.Api;
+using Mogplex.Server.Auth;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Endpoints;
+using Mogplex.Server.Events;
+using Mogplex.Server.Repos;
+using Mogplex.Server.Runs;
+using Mogplex.Server.Sandboxes;
+using Mogplex.Storage;
+using Mogplex.Storage.Sqlite;
+
+namespace Mogplex.Server;
+
+/// <summary>Builds the <c>mogplexd</c> web application: configuration, services, listeners, routes.</summary>
+public static class ServerHost
+{
+    public const string ApiBase = "/api/v1/mogplex";
+
+    /// <summary>Builds the app and migrates its store, so it takes no request before the schema is ready.</summary>
+    public static async Task<WebApplication> BuildAsync(ServeSettings settings, Action<IServiceCollection>? configureServices = null, CancellationToken cancellationToken = default)
+    {
+        DataDirectory.Prepare(settings.DataDir);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = settings.DataDir, Args = [] });
+
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(settings.DataDir, "mogplexd.json"), optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables("MOGPLEXD_")
+            .AddInMemoryCollection(settings.Overrides);
+
+        ConfigureLogging(builder, settings);
+        ConfigureKestrel(builder, settings);
+
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration("Api").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimits").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RunsOptions>().BindConfiguration("Runs").ValidateDataAnnotations()
+            .Validate(o => o.MaxDuration > TimeSpan.Zero, "Runs:MaxDuration must be positive").ValidateOnStart();
+        builder.Services.AddOptions<SandboxOptions>().BindConfiguration("Sandbox").ValidateDataAnnotations()
+            .Validate(o => o.IdleTimeout > TimeSpan.Zero, "Sandbox:IdleTimeout must be positive").ValidateOnStart();
+        builder.Services.AddOptions<HarnessOptions>().BindConfiguration("Harnesses").ValidateOnStart();
+
+        builder.Services.AddMogplexStorage(settings, builder.Configuration);
+        builder.Services.AddSingleton(new EventSanitizer());
+        builder.Services.AddSingleton<RunEvents>();
+        builder.Services.AddSingleton<RepoMirrors>();
+        builder.Services.AddSingleton<RunService>();
+        builder.Services.AddSingleton<SandboxService>();
+        builder.Services.AddSingleton<IRunCancellationSignal, NoRunCancellationSignal>();
+        builder.Services.AddOpenApi("v1");
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        configureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        await app.Services.GetRequiredService<IMogplexStore>().MigrateAsync(cancellationToken);
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<RequestLoggingMiddleware>();
+
+        app.MapGet("/healthz", async (IMogplexStore store, CancellationToken ct) =>
+            await store.PingAsync(ct)
+                ? ApiResults.Ok(new HealthStatus("ok", VersionInfo.Version))
+                : ApiResults.Error(ErrorCodes.ServiceUnavailable, "The database is unavailable. Retry later."));
+        app.MapOpenApi(ApiBase + "/openapi.json");
+
+        var api = app.MapGroup(ApiBase).AddEndpointFilter<ApiAuthFilter>().WithTags("v1");
+        api.MapRepos();
+        api.MapRuns();
+        api.MapRunEvents();
+        api.MapSandboxes();
+        app.MapFallback(ApiBase + "/{**rest}", () => ApiResults.NotFound("Route not found"));
+
+        app.Lifetime.ApplicationStarted.Register(() => AfterStart(app, settings));
+        return app;
+    }
+
+    /// <summary>Registers the storage provider picked by <c>Storage:Provider</c>.</summary>
+    public static IServiceCollection AddMogplexStorage(this IServiceCollection services, ServeSettings settings, IConfiguration configuration)
+    {
+        var provider = configuration["Storage:Provider"] ?? "sqlite";
+        if (!string.Equals(provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new OptionsValidationException("Storage", typeof(string), [$"Storage:Provider '{provider}' is not supported (use sqlite)"]);
+        }
+
+        services.AddSingleton<IMogplexStore>(_ => new SqliteMogplexStore(DataDirectory.DatabasePath(settings.DataDir)));
+        return services;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, ServeSettings settings)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = false;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(settings.Dev ? LogLevel.Debug : LogLevel.Information);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, ServeSettings settings)
+    {
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var api = context.Configuration.GetSection("Api").Get<ApiOptions>() ?? new ApiOptions();
+            kestrel.Limits.MaxRequestBodySize = api.MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+            if (settings.UnixSocket)
+            {
+                if (File.Exists(settings.SocketPath))
+                {
+                    File.Delete(settings.SocketPath);
+                }
+
+                kestrel.ListenUnixSocket(settings.SocketPath);
+            }
+
+            foreach (var url in settings.Listen)
+            {
+                var uri = ListenAddress.Parse(url, settings.AllowInsecureHttp);
+                kestrel.Listen(uri.Address, uri.Port);
+            }
+        });
+    }
+
+    private static void AfterStart(WebApplication app, ServeSettings settings)
+    {
+        if (settings.UnixSocket && File.Exists(settings.SocketPath) && !OperatingSystem.IsWindows())
+        {
+            // The socket's permissions are its access control: owner only.
+            File.SetUnixFileMode(settings.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("mogplexd");
+        logger.LogInformation("mogplexd {Version} listening on {Addresses} (data {DataDir}, storage {Provider})",
+            VersionInfo.Version, string.Join(", ", app.Urls), settings.DataDir, app.Services.GetRequiredService<IMogplexStore>().ProviderName);
+    }
+
+    private sealed class NoRunCancellationSignal : IRunCancellationSignal
+    {
+        public void Signal(string runId)
+        {
+        }
+    }
+}
+
+/// <summary>A validated TCP listen address.</summary>
+public sealed record ListenAddress(IPAddress Address, int Port)
+{
+    /// <summary>Parses <c>http://host:port</c>; non-loopback plain HTTP needs <c>--allow-insecure-http</c>.</summary>
+    public static ListenAddress Parse(string url, bool allowInsecure)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.AbsolutePath != "/" || uri.Port < 0)
+        {
+            throw new ArgumentException($"--listen {url}: expected http://<ip>:<port>");
+        }
+
+        var host = uri.Host.Trim('[', ']');
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
+        if (address is null)
+        {
+            throw new ArgumentException($"--listen {url}: the host must be an IP address or localhost");
+        }
+
+        if (!IPAddress.IsLoopback(address) && !allowInsecure)
+        {
+            throw new ArgumentException($"--listen {url}: plain HTTP on a non-loopback address needs --allow-insecure-http (terminate TLS in front instead)");
+        }
+
+        return new ListenAddress(address, uri.Port);
+    }
+}

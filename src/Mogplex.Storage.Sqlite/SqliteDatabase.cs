@@ -1,0 +1,99 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Mogplex.Storage.Sqlite;
+
+/// <summary>
+/// Connections to one SQLite file. SQLite has a single writer: writes in this process queue on a
+/// semaphore (fair and fast), and the busy timeout covers writers in other processes (operator
+/// commands run while the server serves). Every write transaction is BEGIN IMMEDIATE, so a
+/// read-then-write inside it can never be overtaken.
+/// </summary>
+internal sealed class SqliteDatabase : IDisposable
+{
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public SqliteDatabase(string path)
+    {
+        Path = path;
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public string ConnectionString { get; }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var pragma = connection.CreateCommand();
+            // WAL persists in the file; synchronous=NORMAL is per connection. With WAL it keeps every
+            // committed transaction across a process crash (only an OS crash can lose the last ones).
+            pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync();
+            throw Translate(ex);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one BEGIN IMMEDIATE transaction and commits it.</summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+            var result = await work(connection, transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Runs a read on its own connection (WAL readers never block the writer).</summary>
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            return await work(connection);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    public void Dispose() => _writeLock.Dispose();
+
+    private static Exception Translate(SqliteException ex) => ex.SqliteErrorCode switch
+    {
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR
+        5 or 6 or 14 or 13 or 10 => new StorageUnavailableException("The database is unavailable: " + ex.Message, ex),
+        19 when ex.SqliteExtendedErrorCode is 2067 or 1555 => new DuplicateEntryException(ex.Message, ex),
+        _ => ex,
+    };
+}

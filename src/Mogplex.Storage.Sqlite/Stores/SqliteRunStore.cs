@@ -1,0 +1,205 @@
+using System.Globalization;
+using Dapper;
+using Mogplex.Contracts.Runs;
+
+namespace Mogplex.Storage.Sqlite.Stores;
+
+internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notifier) : IRunStore
+{
+    private const string SelectRun = $"SELECT {SqliteRunRow.Columns} FROM runs";
+
+    public async Task<CreateRunResult> CreateRunAsync(CreateRunCommand command, CancellationToken cancellationToken)
+    {
+        var run = command.Run;
+        var result = await db.WriteAsync<CreateRunResult>(async (c, t) =>
+        {
+            // The whole decision runs inside one BEGIN IMMEDIATE transaction: no other writer can
+            // slip between the key lookup and the insert. The primary key on (user_id, key) is the
+            // last word should anything else write the table.
+            var existing = await c.QuerySingleOrDefaultAsync<(string RequestHash, string RunId)>(
+                "SELECT request_hash AS RequestHash, run_id AS RunId FROM idempotency_keys WHERE user_id = @UserId AND key = @Key",
+                new { run.UserId, Key = command.IdempotencyKey },
+                t);
+            if (existing.RunId is not null)
+            {
+                if (!string.Equals(existing.RequestHash, command.RequestHash, StringComparison.Ordinal))
+                {
+                    return new CreateRunResult.KeyConflict();
+                }
+
+                var original = await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @RunId", new { existing.RunId }, t);
+                return new CreateRunResult.Replayed(original.ToRecord());
+            }
+
+            var nowMs = SqliteTime.ToMs(run.CreatedAt);
+            if (command.StartLimits.Count > 0)
+            {
+                var decision = await SqliteRateLimitStore.AcquireAsync(c, t, command.RateLimitBucket, command.StartLimits, nowMs);
+                if (!decision.Allowed)
+                {
+                    return new CreateRunResult.RateLimited(decision);
+                }
+            }
+
+            await c.ExecuteAsync(
+                """
+                INSERT INTO runs (id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch,
+                                  root_directory, prompt, conversation_id, workspace_session_id, mode, created_at, updated_at)
+                VALUES (@Id, @UserId, @RepoId, @AiCallId, @Harness, @Status, @BaseBranch, @WorkingBranch, @CreateBranch,
+                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @At, @At)
+                """,
+                new
+                {
+                    run.Id,
+                    run.UserId,
+                    run.RepoId,
+                    run.AiCallId,
+                    run.Harness,
+                    run.Status,
+                    run.BaseBranch,
+                    run.WorkingBranch,
+                    CreateBranch = run.CreateBranch ? 1 : 0,
+                    run.RootDirectory,
+                    run.Prompt,
+                    run.ConversationId,
+                    run.WorkspaceSessionId,
+                    run.Mode,
+                    At = nowMs,
+                },
+                t);
+            await c.ExecuteAsync(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, run_id, created_at) VALUES (@UserId, @Key, @Hash, @RunId, @At)",
+                new { run.UserId, Key = command.IdempotencyKey, Hash = command.RequestHash, RunId = run.Id, At = nowMs },
+                t);
+            await SqliteRunEventLog.AppendAsync(c, t, run.Id, command.InitialEvents, nowMs);
+            var created = await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @Id", new { run.Id }, t);
+            return new CreateRunResult.Created(created.ToRecord());
+        }, cancellationToken);
+        if (result is CreateRunResult.Created created)
+        {
+            notifier.Notify(created.Run.Id);
+        }
+
+        return result;
+    }
+
+    public Task<RunRecord?> GetRunAsync(string runId, string? userId, CancellationToken cancellationToken) =>
+        db.ReadAsync(async c => (await c.QuerySingleOrDefaultAsync<SqliteRunRow>(
+            $"{SelectRun} WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)", new { runId, userId }))?.ToRecord(), cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
+        {
+            var rows = await c.QueryAsync<SqliteRunRow>(
+                $"""
+                {SelectRun}
+                WHERE (@UserId IS NULL OR user_id = @UserId)
+                  AND (@RepoId IS NULL OR repo_id = @RepoId)
+                  AND (@Status IS NULL OR status = @Status)
+                  AND (@AfterAt IS NULL OR created_at < @AfterAt OR (created_at = @AfterAt AND id < @AfterId))
+                ORDER BY created_at DESC, id DESC
+                LIMIT @Limit
+                """,
+                new
+                {
+                    query.UserId,
+                    query.RepoId,
+                    query.Status,
+                    AfterAt = query.After is null ? (long?)null : SqliteTime.ToMs(query.After.CreatedAt),
+                    AfterId = query.After?.RunId,
+                    query.Limit,
+                });
+            return [.. rows.Select(r => r.ToRecord())];
+        }, cancellationToken);
+
+    public async Task<RunRecord?> TransitionAsync(RunTransition transition, CancellationToken cancellationToken)
+    {
+        var updated = await db.WriteAsync(async (c, t) =>
+        {
+            var atMs = SqliteTime.ToMs(transition.At);
+            var terminal = RunStatuses.IsTerminal(transition.To);
+            var parameters = new DynamicParameters(new
+            {
+                transition.RunId,
+                transition.To,
+                At = atMs,
+                Finished = terminal ? atMs : (long?)null,
+                Started = transition.To == RunStatuses.Streaming ? atMs : (long?)null,
+                transition.ExpectedLeaseOwner,
+                transition.Error,
+                transition.Commit,
+                transition.RuntimeRunId,
+                transition.SandboxRecordId,
+                transition.SandboxId,
+            });
+            var fromNames = new List<string>();
+            for (var i = 0; i < transition.From.Count; i++)
+            {
+                parameters.Add("From" + i.ToString(CultureInfo.InvariantCulture), transition.From[i]);
+                fromNames.Add("@From" + i.ToString(CultureInfo.InvariantCulture));
+            }
+
+            // Fenced on the expected state (and lease owner): zero rows means the caller lost the race.
+            var rows = await c.ExecuteAsync(
+                $"""
+                UPDATE runs SET status = @To, updated_at = @At,
+                    finished_at = COALESCE(finished_at, @Finished),
+                    started_at = COALESCE(started_at, @Started),
+                    error = COALESCE(@Error, error),
+                    commit_sha = COALESCE(@Commit, commit_sha),
+                    runtime_run_id = COALESCE(@RuntimeRunId, runtime_run_id),
+                    sandbox_record_id = COALESCE(@SandboxRecordId, sandbox_record_id),
+                    sandbox_id = COALESCE(@SandboxId, sandbox_id),
+                    lease_owner = CASE WHEN @Finished IS NULL THEN lease_owner END,
+                    lease_expires_at = CASE WHEN @Finished IS NULL THEN lease_expires_at END
+                WHERE id = @RunId AND status IN ({string.Join(", ", fromNames)})
+                  AND (@ExpectedLeaseOwner IS NULL OR lease_owner = @ExpectedLeaseOwner)
+                """,
+                parameters,
+                t);
+            if (rows == 0)
+            {
+                return null;
+            }
+
+            await SqliteRunEventLog.AppendAsync(c, t, transition.RunId, transition.Events, atMs);
+            return (await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @RunId", new { transition.RunId }, t)).ToRecord();
+        }, cancellationToken);
+        if (updated is not null)
+        {
+            notifier.Notify(transition.RunId);
+        }
+
+        return updated;
+    }
+
+    public async Task<(RunRecord? Run, bool Recorded)> RequestCancelAsync(string runId, string? userId, NewRunEvent requestedEvent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var result = await db.WriteAsync(async (c, t) =>
+        {
+            var atMs = SqliteTime.ToMs(now);
+            var rows = await c.ExecuteAsync(
+                """
+                UPDATE runs SET cancel_requested_at = @atMs, updated_at = @atMs
+                WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)
+                  AND status IN ('pending', 'streaming') AND cancel_requested_at IS NULL
+                """,
+                new { runId, userId, atMs },
+                t);
+            if (rows > 0)
+            {
+                await SqliteRunEventLog.AppendAsync(c, t, runId, [requestedEvent], atMs);
+            }
+
+            var run = await c.QuerySingleOrDefaultAsync<SqliteRunRow>(
+                $"{SelectRun} WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)", new { runId, userId }, t);
+            return (run?.ToRecord(), rows > 0);
+        }, cancellationToken);
+        if (result.Item2)
+        {
+            notifier.Notify(runId);
+        }
+
+        return result;
+    }
+}
