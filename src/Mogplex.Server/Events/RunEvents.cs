@@ -14,7 +14,7 @@ public sealed class RunEvents(EventSanitizer sanitizer)
     public EventSanitizer Sanitizer => sanitizer;
 
     public NewRunEvent Create(string type, string? message, string? toolName = null, JsonNode? payload = null) =>
-        new(type, sanitizer.SanitizeString(toolName ?? "") is { Length: > 0 } t ? t : null, sanitizer.SanitizeMessage(message), sanitizer.SanitizePayload(payload)?.ToJsonString());
+        new(type, sanitizer.SanitizeMessage(toolName), sanitizer.SanitizeMessage(message), sanitizer.SanitizePayload(payload)?.ToJsonString());
 
     /// <summary>Maps a stored event to the wire shape.</summary>
     public static RunEvent ToContract(RunEventRecord e) => new()

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The main job, end to end on a fresh machine: build, start mogplexd on the embedded default
+# (SQLite in a temporary data folder), link a demo repository, make a token, start a run through
+# the v1 API, follow it, and stop the daemon.
+#
+# The run engine (issue #3) is not built yet: runs are accepted, stored and cancellable, but no
+# worker executes them. Until it lands this script stops at the accepted run and cancels it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+./scripts/install-deps.sh
+./build.sh
+bin="$PWD/artifacts/bin/mogplexd"
+
+work=$(mktemp -d)
+data="$work/data"
+server_pid=""
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "demo repository"
+git init -q --bare "$work/demo.git"
+git clone -q "$work/demo.git" "$work/demo" 2>/dev/null
+git -C "$work/demo" -c user.name=demo -c user.email=demo@example.invalid commit -q --allow-empty -m "initial commit"
+git -C "$work/demo" push -q origin HEAD:main
+echo "created $work/demo.git with branch main" >&2
+
+step "operator: link the repo and make a token"
+repo_id=$("$bin" repo add "$work/demo.git" --name demo/hello --data-dir "$data")
+token=$("$bin" token create --name quickstart --data-dir "$data")
+
+step "start mogplexd (Unix socket $data/mogplexd.sock)"
+"$bin" serve --data-dir "$data" --dev 2>"$work/mogplexd.log" &
+server_pid=$!
+sock="$data/mogplexd.sock"
+for _ in $(seq 1 100); do
+  curl -sf --unix-socket "$sock" http://mogplexd/healthz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -sf --unix-socket "$sock" http://mogplexd/healthz | jq -c .
+
+api() { curl -sS --unix-socket "$sock" -H "Authorization: Bearer $token" "$@"; }
+base=http://mogplexd/api/v1/mogplex
+
+step "GET /repos"
+api "$base/repos" | jq -c '.data.repos[]'
+
+step "POST /runs"
+run=$(api -X POST "$base/runs" -H 'Content-Type: application/json' -H "Idempotency-Key: quickstart-$(date +%s)" \
+  -d "{\"repoId\":\"$repo_id\",\"harness\":\"exec\",\"prompt\":\"echo hello > hello.txt\",\"createBranch\":true}")
+echo "$run" | jq -c '.data | {runId, status, harness, branch}'
+run_id=$(echo "$run" | jq -r '.data.runId')
+
+step "GET /runs/$run_id/events"
+api "$base/runs/$run_id/events" | jq -c '.data.events[] | {type, message}'
+
+step "POST /runs/$run_id/cancel (no engine yet: the accepted run is cancelled)"
+api -X POST "$base/runs/$run_id/cancel" | jq -c '.data | {status, alreadyTerminal}'
+
+step "live stream (ends at the terminal status)"
+api -N -H 'Accept: text/event-stream' "$base/runs/$run_id/events"
+
+step "stop mogplexd"
+kill -TERM "$server_pid"
+wait "$server_pid"
+server_pid=""
+echo "done" >&2
