@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# The main job, end to end on a fresh machine: build, start mogplexd on the embedded default
-# (SQLite in a temporary data folder), link a demo repository, make a token, start a run through
-# the v1 API, follow it, and stop the daemon.
-#
-# The run engine (issue #3) is not built yet: runs are accepted, stored and cancellable, but no
-# worker executes them. Until it lands this script stops at the accepted run and cancels it.
+# The main job, end to end on a fresh machine and with no model key: build, start mogplexd on the
+# embedded default (SQLite in a temporary data folder), link a demo repository it creates, make a
+# token, start an `exec` run that changes the repo, follow its events live until it ends, show
+# the delivered commit on the working branch, and stop the daemon.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -53,23 +51,27 @@ base=http://mogplexd/api/v1/mogplex
 step "GET /repos"
 api "$base/repos" | jq -c '.data.repos[]'
 
-step "POST /runs"
-run=$(api -X POST "$base/runs" -H 'Content-Type: application/json' -H "Idempotency-Key: quickstart-$(date +%s)" \
-  -d "{\"repoId\":\"$repo_id\",\"harness\":\"exec\",\"prompt\":\"echo hello > hello.txt\",\"createBranch\":true}")
+step "POST /runs (harness exec: the prompt is a script run in the sandbox)"
+script='printf "# Hello from Mogplex\\n" > HELLO.md
+echo "wrote HELLO.md"'
+body=$(jq -nc --arg repo "$repo_id" --arg prompt "$script" '{repoId: $repo, harness: "exec", prompt: $prompt, createBranch: true, workingBranch: "demo/hello"}')
+run=$(api -X POST "$base/runs" -H 'Content-Type: application/json' -H "Idempotency-Key: quickstart-$(date +%s)" -d "$body")
 echo "$run" | jq -c '.data | {runId, status, harness, branch}'
 run_id=$(echo "$run" | jq -r '.data.runId')
 
-step "GET /runs/$run_id/events"
-api "$base/runs/$run_id/events" | jq -c '.data.events[] | {type, message}'
+step "follow the run live (Server-Sent Events until it ends)"
+api -N -H 'Accept: text/event-stream' "$base/runs/$run_id/events" | sed -n 's/^data: //p' | jq -c 'select(.type) | {type, message}'
 
-step "POST /runs/$run_id/cancel (no engine yet: the accepted run is cancelled)"
-api -X POST "$base/runs/$run_id/cancel" | jq -c '.data | {status, alreadyTerminal}'
+step "the run"
+api "$base/runs/$run_id" | jq -c '.data.run | {status, error, commit, branch: .branch.working}'
+status=$(api "$base/runs/$run_id" | jq -r '.data.run.status')
 
-step "live stream (ends at the terminal status)"
-api -N -H 'Accept: text/event-stream' "$base/runs/$run_id/events"
+step "the delivered commit on the working branch of the source repo"
+git --git-dir "$work/demo.git" log --oneline --stat demo/hello -1
 
 step "stop mogplexd"
 kill -TERM "$server_pid"
 wait "$server_pid"
 server_pid=""
+[[ $status == success ]] || { echo "the run ended $status" >&2; exit 1; }
 echo "done" >&2

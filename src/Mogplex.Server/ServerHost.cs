@@ -4,6 +4,11 @@ using Mogplex.Server.Api;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Endpoints;
+using Mogplex.Server.Engine;
+using Mogplex.Server.Engine.Delivery;
+using Mogplex.Server.Engine.Harnesses;
+using Mogplex.Server.Engine.Processes;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
 using Mogplex.Server.Repos;
 using Mogplex.Server.Runs;
@@ -49,7 +54,21 @@ public static class ServerHost
         builder.Services.AddSingleton<RepoMirrors>();
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddSingleton<SandboxService>();
-        builder.Services.AddSingleton<IRunCancellationSignal, NoRunCancellationSignal>();
+        builder.Services.AddOptions<DeliveryOptions>().BindConfiguration("Delivery");
+        builder.Services.AddSingleton<RunCancellations>();
+        builder.Services.AddSingleton<IRunCancellationSignal>(sp => sp.GetRequiredService<RunCancellations>());
+        builder.Services.AddSingleton<RunQueueSignal>();
+        builder.Services.AddSingleton<IsolationResolver>();
+        builder.Services.AddSingleton<IHarness, ExecHarness>();
+        builder.Services.AddSingleton<HarnessRegistry>();
+        builder.Services.AddSingleton<SandboxPreparer>();
+        builder.Services.AddSingleton<GitDelivery>();
+        builder.Services.AddSingleton<RunExecutor>();
+        if (builder.Configuration.GetValue("Runs:Workers", true))
+        {
+            builder.Services.AddHostedService<RunWorkerService>();
+        }
+
         builder.Services.AddOpenApi("v1");
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         configureServices?.Invoke(builder.Services);
@@ -140,12 +159,5 @@ public static class ServerHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("mogplexd");
         logger.LogInformation("mogplexd {Version} listening on {Addresses} (data {DataDir}, storage {Provider})",
             VersionInfo.Version, string.Join(", ", app.Urls), settings.DataDir, app.Services.GetRequiredService<IMogplexStore>().ProviderName);
-    }
-
-    private sealed class NoRunCancellationSignal : IRunCancellationSignal
-    {
-        public void Signal(string runId)
-        {
-        }
     }
 }

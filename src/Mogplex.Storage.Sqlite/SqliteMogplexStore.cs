@@ -16,6 +16,7 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
         Tokens = new SqliteTokenStore(_db);
         Repos = new SqliteRepoStore(_db);
         Runs = new SqliteRunStore(_db, Changes);
+        Queue = new SqliteRunQueue(_db);
         Events = new SqliteRunEventLog(_db, Changes);
         RateLimits = new SqliteRateLimitStore(_db);
         Sandboxes = new SqliteSandboxStore(_db);
@@ -30,6 +31,7 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
     public ITokenStore Tokens { get; }
     public IRepoStore Repos { get; }
     public IRunStore Runs { get; }
+    public IRunQueue Queue { get; }
     public IRunEventLog Events { get; }
     public IRateLimitStore RateLimits { get; }
     public ISandboxStore Sandboxes { get; }

@@ -13,6 +13,7 @@ public interface IMogplexStore
     ITokenStore Tokens { get; }
     IRepoStore Repos { get; }
     IRunStore Runs { get; }
+    IRunQueue Queue { get; }
     IRunEventLog Events { get; }
     IRateLimitStore RateLimits { get; }
     ISandboxStore Sandboxes { get; }

@@ -47,6 +47,14 @@ public sealed class RunsOptions
     public int MaxConcurrent { get; set; } = 4;
 
     public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a claim holds without a heartbeat (renewed every third of it).</summary>
+    [Range(3, 3600)]
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>Grace between SIGTERM and SIGKILL when a run is cancelled.</summary>
+    [Range(0, 60)]
+    public double StopGraceSeconds { get; set; } = 1;
 }
 
 /// <summary>Section <c>Sandbox</c>.</summary>

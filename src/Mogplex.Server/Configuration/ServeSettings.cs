@@ -18,5 +18,8 @@ public sealed record ServeSettings
     /// <summary>Extra configuration (tests and benchmarks), applied last.</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>This node's name: leases and sandbox records carry it.</summary>
+    public string NodeId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+
     public string SocketPath => Path.Combine(DataDir, "mogplexd.sock");
 }

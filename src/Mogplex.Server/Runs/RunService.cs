@@ -25,7 +25,8 @@ public sealed class RunService(
     IOptionsMonitor<ApiOptions> api,
     IOptionsMonitor<HarnessOptions> harnessOptions,
     ServeSettings settings,
-    IRunCancellationSignal cancellation)
+    IRunCancellationSignal cancellation,
+    Engine.RunQueueSignal queue)
 {
     public const int MaxIdempotencyKeyLength = 200;
 
@@ -112,7 +113,7 @@ public sealed class RunService(
             ct);
         return result switch
         {
-            CreateRunResult.Created c => ApiResults.Ok(RunMapper.ToStarted(c.Run, replayed: false), StatusCodes.Status202Accepted),
+            CreateRunResult.Created c => Accepted(c.Run),
             CreateRunResult.Replayed r => ApiResults.Ok(RunMapper.ToStarted(r.Run, replayed: true), StatusCodes.Status202Accepted),
             CreateRunResult.KeyConflict => ApiResults.Error(ErrorCodes.IdempotencyConflict, "Idempotency key already used for a different request"),
             CreateRunResult.RateLimited limited => ApiResults.RateLimited(
@@ -120,6 +121,12 @@ public sealed class RunService(
                 limited.Decision.RetryAfter),
             _ => throw new InvalidOperationException("Unknown create result"),
         };
+    }
+
+    private IResult Accepted(RunRecord run)
+    {
+        queue.Notify();
+        return ApiResults.Ok(RunMapper.ToStarted(run, replayed: false), StatusCodes.Status202Accepted);
     }
 
     /// <summary>

@@ -75,6 +75,16 @@ public sealed class SandboxService(IMogplexStore store, TimeProvider time, ILogg
         return ApiResults.Ok(new StopSandboxResult(ToContract(sandbox!), outcome == StopSandboxOutcome.AlreadyStopped));
     }
 
+    /// <summary>Stops a sandbox nobody used for <c>Sandbox:IdleTimeout</c> (skipped while a run uses it).</summary>
+    public async Task StopIdleAsync(SandboxRecord sandbox, CancellationToken ct)
+    {
+        var (outcome, stopped) = await store.Sandboxes.StopAsync(sandbox.Id, null, Lifecycle(sandbox.Id, "stopped", "idle_timeout", time.GetUtcNow()), ct);
+        if (outcome == StopSandboxOutcome.Stopped)
+        {
+            RemoveCheckout(stopped!);
+        }
+    }
+
     public static SandboxLifecycleRecord Lifecycle(string sandboxId, string type, string? decision, DateTimeOffset at, string? workerRunId = null, string? payloadJson = null) =>
         new(Guid.CreateVersion7(at).ToString(), sandboxId, type, decision, workerRunId, payloadJson, at);
 

@@ -44,7 +44,8 @@ public sealed class ServerFixture : IAsyncDisposable
     {
         var dataDir = Directory.CreateTempSubdirectory("mogplex-test-").FullName;
         var time = new FakeTimeProvider(Epoch);
-        var config = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" };
+        // API tests drive run states through the store themselves; engine tests turn the workers on.
+        var config = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["Runs:Workers"] = "false" };
         foreach (var (k, v) in overrides ?? new Dictionary<string, string?>())
         {
             config[k] = v;

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Mogplex.Server.Engine.Processes;
+
+/// <summary>
+/// A harness process in its own session and process group (started through <c>setsid</c>), so
+/// that stopping it reaches every process it started. Under bubblewrap it also gets its own PID
+/// namespace and dies with its parent. Output is read line by line from both streams, in order
+/// per stream, with no line dropped.
+/// </summary>
+public sealed class HarnessProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<OutputLine> _lines = Channel.CreateBounded<OutputLine>(new BoundedChannelOptions(10_000)
+    {
+        SingleWriter = false,
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Task _pumps;
+
+    private HarnessProcess(Process process)
+    {
+        _process = process;
+        var stdout = PumpAsync(process.StandardOutput, isError: false);
+        var stderr = PumpAsync(process.StandardError, isError: true);
+        _pumps = Task.WhenAll(stdout, stderr).ContinueWith(_ => _lines.Writer.TryComplete(), TaskScheduler.Default);
+    }
+
+    /// <summary>One output line and the stream it came from.</summary>
+    public readonly record struct OutputLine(bool IsError, string Text);
+
+    /// <summary>The process group id (the setsid'd child's pid).</summary>
+    public int ProcessGroupId => _process.Id;
+
+    /// <summary>Every output line until both streams close.</summary>
+    public ChannelReader<OutputLine> Lines => _lines.Reader;
+
+    public static HarnessProcess Start(ProcessSpec spec, IsolationMode isolation)
+    {
+        var psi = new ProcessStartInfo("setsid")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = spec.WorkingDirectory,
+        };
+        psi.Environment.Clear();
+        foreach (var (k, v) in spec.Environment)
+        {
+            psi.Environment[k] = v;
+        }
+
+        foreach (var arg in BuildArgv(spec, isolation))
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {spec.FileName}");
+        var harness = new HarnessProcess(process);
+        _ = harness.WriteStdinAsync(spec.StandardInput);
+        return harness;
+    }
+
+    /// <summary>The argument vector after <c>setsid</c>: bubblewrap's options, then the command.</summary>
+    internal static IReadOnlyList<string> BuildArgv(ProcessSpec spec, IsolationMode isolation)
+    {
+        var argv = new List<string>();
+        if (isolation == IsolationMode.Bubblewrap)
+        {
+            argv.AddRange(["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
+            foreach (var hidden in spec.HiddenPaths.Where(Directory.Exists))
+            {
+                argv.AddRange(["--tmpfs", hidden]);
+            }
+
+            foreach (var ro in spec.ReadOnlyPaths.Where(Path.Exists))
+            {
+                argv.AddRange(["--ro-bind", ro, ro]);
+            }
+
+            foreach (var rw in spec.WritablePaths)
+            {
+                argv.AddRange(["--bind", rw, rw]);
+            }
+
+            argv.AddRange(["--chdir", spec.WorkingDirectory, "--"]);
+        }
+
+        argv.Add(spec.FileName);
+        argv.AddRange(spec.Arguments);
+        return argv;
+    }
+
+    public Task<int> WaitForExitAsync(CancellationToken ct) => WaitCoreAsync(ct);
+
+    /// <summary>SIGTERM to the whole group, then SIGKILL after the grace period; returns once the group is gone.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        var pgid = ProcessGroupId;
+        Signals.KillGroup(pgid, Signals.SigTerm);
+        var deadline = Stopwatch.StartNew();
+        while (Signals.GroupAlive(pgid) && deadline.Elapsed < grace)
+        {
+            await Task.Delay(20);
+        }
+
+        // Whatever ignored SIGTERM (or outlived the leader) is killed now.
+        Signals.KillGroup(pgid, Signals.SigKill);
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+
+        var wait = Stopwatch.StartNew();
+        while (Signals.GroupAlive(pgid) && wait.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await StopAsync(TimeSpan.FromSeconds(1));
+        }
+
+        _process.Dispose();
+    }
+
+    private async Task<int> WaitCoreAsync(CancellationToken ct)
+    {
+        await _process.WaitForExitAsync(ct);
+        await _pumps.WaitAsync(ct);
+        return _process.ExitCode;
+    }
+
+    private async Task WriteStdinAsync(string? text)
+    {
+        try
+        {
+            if (text is not null)
+            {
+                await _process.StandardInput.WriteAsync(text);
+            }
+        }
+        catch (IOException)
+        {
+            // The process closed its stdin early; that is its business.
+        }
+        finally
+        {
+            // EOF: some CLIs (codex) wait for it before they start.
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private async Task PumpAsync(StreamReader reader, bool isError)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            await _lines.Writer.WriteAsync(new OutputLine(isError, line));
+        }
+    }
+}

@@ -1,0 +1,283 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Runs;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Engine.Delivery;
+using Mogplex.Server.Engine.Harnesses;
+using Mogplex.Server.Engine.Processes;
+using Mogplex.Server.Engine.Sandboxes;
+using Mogplex.Server.Events;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Engine;
+
+/// <summary>
+/// Executes one claimed run: sandbox, harness, events, delivery, finish. Every exit path ends the
+/// run in a terminal status through a transition fenced on this node's lease; cancellation,
+/// shutdown and timeout each get their own outcome.
+/// </summary>
+public sealed class RunExecutor(
+    IMogplexStore store,
+    RunEvents events,
+    SandboxPreparer sandboxes,
+    HarnessRegistry harnesses,
+    GitDelivery delivery,
+    IsolationResolver isolation,
+    RunCancellations cancellations,
+    IOptionsMonitor<RunsOptions> options,
+    ServeSettings settings,
+    TimeProvider time,
+    ILogger<RunExecutor> logger)
+{
+    public async Task ExecuteAsync(RunRecord run, CancellationToken stopping)
+    {
+        var owner = run.LeaseOwner!;
+        var cancel = cancellations.Register(run.Id);
+        var runOptions = options.CurrentValue;
+        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token);
+        runCts.CancelAfter(runOptions.MaxDuration);
+        using var heartbeat = StartHeartbeat(run.Id, owner, cancel, runCts.Token);
+        PreparedSandbox? sandbox = null;
+        try
+        {
+            await RunPhasesAsync(run, owner, sandbox: s => sandbox = s, runCts.Token);
+        }
+        catch (OperationCanceledException) when (runCts.IsCancellationRequested)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                await FinishAsync(run.Id, owner, RunStatuses.Cancelled, "Cancelled by user", events.Create(RunEventTypes.Cancelled, "Run cancelled"));
+            }
+            else if (stopping.IsCancellationRequested)
+            {
+                await FailAsync(run.Id, owner, "interrupted: mogplexd stopped");
+            }
+            else
+            {
+                await FailAsync(run.Id, owner, $"timed out after {runOptions.MaxDuration}");
+            }
+        }
+        catch (EngineException ex)
+        {
+            await FailAsync(run.Id, owner, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Run {RunId} failed unexpectedly", run.Id);
+            await FailAsync(run.Id, owner, "internal error: " + ex.Message);
+        }
+        finally
+        {
+            cancellations.Unregister(run.Id);
+            sandbox?.Lease.Dispose();
+        }
+    }
+
+    private async Task RunPhasesAsync(RunRecord run, string owner, Action<PreparedSandbox> sandbox, CancellationToken ct)
+    {
+        var current = await store.Runs.GetRunAsync(run.Id, null, ct);
+        if (current?.CancelRequestedAt is not null)
+        {
+            throw new OperationCanceledException(ct);
+        }
+
+        var harness = harnesses.Find(run.Harness) ?? throw new EngineException($"harness '{run.Harness}' is not enabled on this server");
+        var repo = await store.Repos.GetRepoAsync(run.RepoId, null, ct) ?? throw new EngineException("the repo was removed");
+        await AppendAsync(run.Id, events.Create(RunEventTypes.Log, "Preparing sandbox", payload: new JsonObject { ["stage"] = "sandbox", ["node"] = settings.NodeId }));
+
+        PreparedSandbox prepared;
+        try
+        {
+            prepared = await sandboxes.PrepareAsync(run, repo, e => AppendAsync(run.Id, e), ct);
+        }
+        catch (InvalidOperationException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new EngineException("sandbox preparation failed: " + ex.Message);
+        }
+
+        sandbox(prepared);
+        var streaming = await store.Runs.TransitionAsync(
+            new RunTransition
+            {
+                RunId = run.Id,
+                From = [RunStatuses.Pending],
+                To = RunStatuses.Streaming,
+                At = time.GetUtcNow(),
+                ExpectedLeaseOwner = owner,
+                SandboxRecordId = prepared.Record.Id,
+                SandboxId = prepared.Record.SandboxId,
+                Events = [events.Create(RunEventTypes.StatusChanged, "Run is streaming", payload: new JsonObject { ["from"] = "pending", ["to"] = "streaming" })],
+            },
+            ct);
+        if (streaming is null)
+        {
+            // Cancelled while we prepared, or our lease was taken: the run is not ours any more.
+            throw new OperationCanceledException(ct);
+        }
+
+        var (exitCode, parser) = await StreamHarnessAsync(streaming, harness, prepared, ct);
+        ct.ThrowIfCancellationRequested();
+        var outcome = parser.Complete(exitCode);
+        if (!outcome.Succeeded)
+        {
+            throw new EngineException(outcome.Error ?? $"harness exited with code {exitCode}");
+        }
+
+        var delivered = await DeliverAsync(streaming, repo, prepared, ct);
+        await FinishAsync(
+            run.Id,
+            owner,
+            RunStatuses.Success,
+            null,
+            events.Create(RunEventTypes.Finished, delivered.Commit is null ? "Run finished" : $"Run finished; delivered {delivered.Commit[..12]}"),
+            delivered.Commit);
+    }
+
+    private async Task<(int ExitCode, IHarnessOutputParser Parser)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, CancellationToken ct)
+    {
+        var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
+        var spec = isolation.Confine(harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory)), sandbox.Directory, mirror);
+        var parser = harness.CreateParser();
+        var usage = new UsageTotals();
+        await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
+        await using var process = HarnessProcess.Start(spec, isolation.Mode);
+        var grace = TimeSpan.FromSeconds(options.CurrentValue.StopGraceSeconds);
+        Task? stopping = null;
+        using (ct.Register(() => stopping = process.StopAsync(grace)))
+        {
+            // Not cancellable: a stop kills the process group, its pipes close, and every line it
+            // printed before is still stored.
+            await foreach (var line in process.Lines.ReadAllAsync(CancellationToken.None))
+            {
+                foreach (var e in parser.Parse(line))
+                {
+                    usage.Add(e.Usage);
+                    await batcher.AddAsync(events.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
+                }
+            }
+
+            var exit = await process.WaitForExitAsync(CancellationToken.None);
+            await batcher.FlushAsync();
+            if (stopping is not null)
+            {
+                await stopping;
+            }
+
+            if (usage.Any)
+            {
+                await store.Queue.AddUsageAsync(run.Id, usage.ToDelta(), CancellationToken.None);
+            }
+
+            return (exit, parser);
+        }
+    }
+
+    private async Task<DeliveryResult> DeliverAsync(RunRecord run, RepoRecord repo, PreparedSandbox sandbox, CancellationToken ct)
+    {
+        DeliveryResult result;
+        try
+        {
+            result = await delivery.DeliverAsync(run, repo, sandbox.CheckoutDirectory, ct);
+        }
+        catch (InvalidOperationException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new EngineException("delivery failed: " + ex.Message);
+        }
+
+        var payload = new JsonObject
+        {
+            ["stage"] = "git_delivery",
+            ["branch"] = run.WorkingBranch,
+            ["commit"] = result.Commit,
+            ["files"] = new JsonArray([.. result.ChangedFiles.Select(f => (JsonNode?)JsonValue.Create(f))]),
+        };
+        await AppendAsync(run.Id, events.Create(
+            RunEventTypes.Log,
+            result.Commit is null ? "No code changes to deliver" : $"Delivered {result.Commit[..12]} to {run.WorkingBranch} ({result.ChangedFiles.Count} files changed)",
+            payload: payload));
+        return result;
+    }
+
+    private Task FailAsync(string runId, string owner, string error) =>
+        FinishAsync(runId, owner, RunStatuses.Failed, error, events.Create(RunEventTypes.Failed, error));
+
+    private async Task FinishAsync(string runId, string owner, string status, string? error, NewRunEvent finalEvent, string? commit = null)
+    {
+        var done = await store.Runs.TransitionAsync(
+            new RunTransition
+            {
+                RunId = runId,
+                From = [RunStatuses.Pending, RunStatuses.Streaming],
+                To = status,
+                At = time.GetUtcNow(),
+                ExpectedLeaseOwner = owner,
+                Error = error,
+                Commit = commit,
+                Events = [finalEvent],
+            },
+            CancellationToken.None);
+        if (done is null)
+        {
+            logger.LogInformation("Run {RunId} was already finished elsewhere; {Status} not recorded", runId, status);
+        }
+    }
+
+    private async Task AppendAsync(string runId, NewRunEvent e) => await store.Events.AppendAsync(runId, [e], time.GetUtcNow(), CancellationToken.None);
+
+    /// <summary>Renews the lease every third of it and picks up a cancel flag stored by any node.</summary>
+    private Timer StartHeartbeat(string runId, string owner, CancellationTokenSource cancel, CancellationToken ct)
+    {
+        var lease = TimeSpan.FromSeconds(options.CurrentValue.LeaseSeconds);
+        return new Timer(
+            _ => _ = BeatAsync(),
+            null,
+            lease / 3,
+            lease / 3);
+
+        async Task BeatAsync()
+        {
+            try
+            {
+                await store.Queue.HeartbeatAsync(runId, owner, time.GetUtcNow(), lease, ct);
+                var run = await store.Runs.GetRunAsync(runId, null, ct);
+                if (run?.CancelRequestedAt is not null && !cancel.IsCancellationRequested)
+                {
+                    cancel.Cancel();
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or StorageUnavailableException)
+            {
+                Debug.WriteLine(ex.Message);
+            }
+        }
+    }
+
+    private sealed class UsageTotals
+    {
+        private long? _input;
+        private long? _cached;
+        private long? _output;
+        private decimal? _cost;
+
+        public bool Any => _input is not null || _cached is not null || _output is not null || _cost is not null;
+
+        public void Add(UsageDelta? u)
+        {
+            if (u is null)
+            {
+                return;
+            }
+
+            _input = Sum(_input, u.InputTokens);
+            _cached = Sum(_cached, u.CachedInputTokens);
+            _output = Sum(_output, u.OutputTokens);
+            _cost = u.CostUsd is null ? _cost : (_cost ?? 0) + u.CostUsd;
+        }
+
+        public UsageDelta ToDelta() => new(_input, _cached, _output, _cost);
+
+        private static long? Sum(long? a, long? b) => b is null ? a : (a ?? 0) + b;
+    }
+}

@@ -1,0 +1,139 @@
+using Microsoft.Extensions.Options;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Runs;
+using Mogplex.Contracts.Sandboxes;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Events;
+using Mogplex.Server.Sandboxes;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Engine;
+
+/// <summary>
+/// The workers of <c>mogplexd serve</c>: claims pending runs up to <c>Runs:MaxConcurrent</c>,
+/// fails runs a previous process left active, reaps expired leases, stops idle sandboxes. On
+/// shutdown every run in flight ends <c>failed</c> (<c>interrupted: mogplexd stopped</c>).
+/// </summary>
+public sealed class RunWorkerService(
+    IMogplexStore store,
+    RunExecutor executor,
+    RunQueueSignal queue,
+    RunEvents events,
+    SandboxService sandboxService,
+    IOptionsMonitor<RunsOptions> runOptions,
+    IOptionsMonitor<SandboxOptions> sandboxOptions,
+    ServeSettings settings,
+    TimeProvider time,
+    ILogger<RunWorkerService> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_maintenance = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await FailLeftoversAsync(stoppingToken);
+        var running = new List<Task>();
+        var lastMaintenance = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            running.RemoveAll(t => t.IsCompleted);
+            try
+            {
+                while (running.Count < runOptions.CurrentValue.MaxConcurrent)
+                {
+                    var lease = TimeSpan.FromSeconds(runOptions.CurrentValue.LeaseSeconds);
+                    var claimed = await store.Queue.ClaimNextAsync(settings.NodeId, Guid.NewGuid().ToString("N"), time.GetUtcNow(), lease, stoppingToken);
+                    if (claimed is null)
+                    {
+                        break;
+                    }
+
+                    logger.LogInformation("Run {RunId} claimed ({Harness})", claimed.Id, claimed.Harness);
+                    running.Add(Task.Run(() => executor.ExecuteAsync(claimed, stoppingToken), CancellationToken.None));
+                }
+
+                if (DateTimeOffset.UtcNow - lastMaintenance > s_maintenance)
+                {
+                    lastMaintenance = DateTimeOffset.UtcNow;
+                    await ReapExpiredAsync(stoppingToken);
+                    await StopIdleSandboxesAsync(stoppingToken);
+                }
+            }
+            catch (StorageUnavailableException ex)
+            {
+                logger.LogWarning(ex, "Storage unavailable; the workers retry");
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            var slotFreed = running.Count > 0 ? Task.WhenAny(running) : Task.Delay(Timeout.Infinite, stoppingToken);
+            try
+            {
+                await Task.WhenAny(queue.WaitAsync(s_poll, stoppingToken), slotFreed);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        // Executors see the stopping token, kill their harnesses and record the interruption.
+        await Task.WhenAll(running);
+    }
+
+    /// <summary>SQLite is one node: any run still held at start was left by a process that stopped or died.</summary>
+    private async Task FailLeftoversAsync(CancellationToken ct)
+    {
+        var leftovers = store.ProviderName == "sqlite"
+            ? await store.Queue.ListExpiredAsync(DateTimeOffset.MaxValue, ct)
+            : await store.Queue.ListHeldByAsync(settings.NodeId, ct);
+        foreach (var run in leftovers)
+        {
+            await FailAsync(run, "interrupted: mogplexd stopped", ct);
+        }
+    }
+
+    /// <summary>A run whose lease expired lost its node; it is failed, never run again.</summary>
+    private async Task ReapExpiredAsync(CancellationToken ct)
+    {
+        foreach (var run in await store.Queue.ListExpiredAsync(time.GetUtcNow(), ct))
+        {
+            if (run.LeaseOwner != settings.NodeId)
+            {
+                await FailAsync(run, $"interrupted: node {run.LeaseOwner} lost", ct);
+            }
+        }
+    }
+
+    private async Task FailAsync(RunRecord run, string reason, CancellationToken ct)
+    {
+        var failed = await store.Runs.TransitionAsync(
+            new RunTransition
+            {
+                RunId = run.Id,
+                From = [RunStatuses.Pending, RunStatuses.Streaming],
+                To = RunStatuses.Failed,
+                At = time.GetUtcNow(),
+                ExpectedLeaseOwner = run.LeaseOwner,
+                Error = reason,
+                Events = [events.Create(RunEventTypes.Failed, reason)],
+            },
+            ct);
+        if (failed is not null)
+        {
+            logger.LogWarning("Run {RunId} failed: {Reason}", run.Id, reason);
+        }
+    }
+
+    private async Task StopIdleSandboxesAsync(CancellationToken ct)
+    {
+        var idleSince = time.GetUtcNow() - sandboxOptions.CurrentValue.IdleTimeout;
+        var running = await store.Sandboxes.ListAsync(new SandboxQuery(null, null, SandboxStatuses.Running, 200), ct);
+        foreach (var sandbox in running.Where(s => s.LastActiveAt < idleSince && s.NodeId == settings.NodeId))
+        {
+            await sandboxService.StopIdleAsync(sandbox, ct);
+        }
+    }
+}

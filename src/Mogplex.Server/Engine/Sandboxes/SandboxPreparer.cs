@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Sandboxes;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Engine.Processes;
+using Mogplex.Server.Events;
+using Mogplex.Server.Repos;
+using Mogplex.Server.Sandboxes;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Engine.Sandboxes;
+
+/// <summary>A sandbox ready for a harness: its record and folders.</summary>
+public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, IDisposable Lease);
+
+/// <summary>
+/// Prepares the sandbox of a run: fetches the mirror, reuses the active sandbox for the same repo,
+/// working branch and root (or clones a new one with <c>git clone --shared</c> from the mirror,
+/// which the sandbox may read but not write), checks out the working branch, runs the repo's
+/// install command. Every step is a lifecycle event. One run at a time uses a sandbox.
+/// </summary>
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+
+    public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, Func<NewRunEvent, Task> emit, CancellationToken ct)
+    {
+        var mirror = DataDirectory.MirrorPath(settings.DataDir, repo.Id);
+        await Git.RunCheckedAsync(["--git-dir", mirror, "fetch", "--prune", "--quiet", "origin"], null, ct);
+
+        var now = time.GetUtcNow();
+        var candidateId = Guid.CreateVersion7(now).ToString();
+        var (record, reused) = await store.Sandboxes.CreateOrReuseAsync(
+            new SandboxRecord
+            {
+                Id = candidateId,
+                SandboxId = "sbx_" + Guid.NewGuid().ToString("N")[..20],
+                UserId = run.UserId,
+                RepoId = run.RepoId,
+                Status = SandboxStatuses.Creating,
+                BaseBranch = run.BaseBranch,
+                WorkingBranch = run.WorkingBranch,
+                RootDirectory = run.RootDirectory,
+                NodeId = settings.NodeId,
+                Path = Path.Combine(settings.DataDir, "sandboxes", candidateId),
+                CreatedAt = now,
+                LastActiveAt = now,
+            },
+            SandboxService.Lifecycle(candidateId, "created", "new_sandbox", now, run.Id),
+            ct);
+
+        var gate = _locks.GetOrAdd(record.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        var lease = new Releaser(gate);
+        try
+        {
+            var dir = record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
+            var checkout = Path.Combine(dir, "repo");
+            var home = Path.Combine(dir, "home");
+            var fresh = !Directory.Exists(Path.Combine(checkout, ".git"));
+            if (fresh)
+            {
+                Directory.CreateDirectory(dir);
+                Directory.CreateDirectory(home);
+                await Git.RunCheckedAsync(["clone", "--shared", "--no-checkout", "--quiet", mirror, checkout], null, ct);
+            }
+            else
+            {
+                await Git.RunCheckedAsync(["fetch", "--prune", "--quiet", "origin"], checkout, ct);
+            }
+
+            await CheckoutAsync(run, checkout, ct);
+            await emit(events.Create(RunEventTypes.Log, $"Synchronized {run.WorkingBranch}", payload: new JsonObject
+            {
+                ["stage"] = "sandbox",
+                ["sandbox"] = record.Id,
+                ["reused"] = reused && !fresh,
+            }));
+            await store.Sandboxes.UpdateAsync(
+                new SandboxUpdate
+                {
+                    Id = record.Id,
+                    Status = SandboxStatuses.Running,
+                    At = time.GetUtcNow(),
+                    Lifecycle = SandboxService.Lifecycle(record.Id, "checkout_ready", fresh ? "cloned" : "reused", time.GetUtcNow(), run.Id),
+                },
+                ct);
+
+            if (fresh && !string.IsNullOrWhiteSpace(repo.InstallCommand))
+            {
+                await InstallAsync(record, repo.InstallCommand, checkout, home, dir, mirror, emit, ct);
+            }
+
+            var work = run.RootDirectory.Length == 0 ? checkout : Path.Combine(checkout, run.RootDirectory);
+            Directory.CreateDirectory(work);
+            return new PreparedSandbox(record, dir, checkout, home, work, lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The working branch if it exists, else a new one from the base (an empty repo gets an orphan branch).</summary>
+    private static async Task CheckoutAsync(RunRecord run, string checkout, CancellationToken ct)
+    {
+        if ((await Git.RunAsync(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/" + run.WorkingBranch], checkout, ct)).ExitCode == 0)
+        {
+            await Git.RunCheckedAsync(["checkout", "--quiet", "--force", "-B", run.WorkingBranch, "origin/" + run.WorkingBranch], checkout, ct);
+        }
+        else if ((await Git.RunAsync(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/" + run.BaseBranch], checkout, ct)).ExitCode == 0)
+        {
+            await Git.RunCheckedAsync(["checkout", "--quiet", "--force", "--no-track", "-B", run.WorkingBranch, "origin/" + run.BaseBranch], checkout, ct);
+        }
+        else
+        {
+            await Git.RunCheckedAsync(["checkout", "--quiet", "--orphan", run.WorkingBranch], checkout, ct);
+        }
+
+        await Git.RunCheckedAsync(["clean", "-fdq"], checkout, ct);
+    }
+
+    private async Task InstallAsync(SandboxRecord record, string command, string checkout, string home, string dir, string mirror, Func<NewRunEvent, Task> emit, CancellationToken ct)
+    {
+        await store.Sandboxes.UpdateAsync(
+            new SandboxUpdate { Id = record.Id, Status = SandboxStatuses.Installing, At = time.GetUtcNow(), Lifecycle = SandboxService.Lifecycle(record.Id, "install_started", null, time.GetUtcNow()) },
+            ct);
+        var spec = isolation.Confine(
+            new ProcessSpec { FileName = "bash", Arguments = ["-c", command], WorkingDirectory = checkout, Environment = HarnessEnvironment.Base(home) },
+            dir,
+            mirror);
+        await using var process = HarnessProcess.Start(spec, isolation.Mode);
+        var log = new System.Text.StringBuilder();
+        await foreach (var line in process.Lines.ReadAllAsync(ct))
+        {
+            if (log.Length < 1_000_000)
+            {
+                log.AppendLine(events.Sanitizer.SanitizeString(line.Text));
+            }
+        }
+
+        var exit = await process.WaitForExitAsync(ct);
+        var ok = exit == 0;
+        await store.Sandboxes.UpdateAsync(
+            new SandboxUpdate
+            {
+                Id = record.Id,
+                Status = ok ? SandboxStatuses.Running : SandboxStatuses.Error,
+                At = time.GetUtcNow(),
+                InstallLog = log.ToString(),
+                Error = ok ? null : $"install command exited with code {exit}",
+                Lifecycle = SandboxService.Lifecycle(record.Id, ok ? "install_succeeded" : "install_failed", null, time.GetUtcNow()),
+            },
+            ct);
+        await emit(events.Create(RunEventTypes.Log, ok ? "Install command succeeded" : $"Install command exited with code {exit}", payload: new JsonObject { ["stage"] = "install" }));
+        if (!ok)
+        {
+            throw new EngineException($"install command exited with code {exit}");
+        }
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+}
+
+/// <summary>A run failed for a reason people should read (becomes the run's error).</summary>
+public sealed class EngineException(string message) : Exception(message);

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Dapper;
+
+namespace Mogplex.Storage.Sqlite.Stores;
+
+internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
+{
+    private const string SelectRun = $"SELECT {SqliteRunRow.Columns} FROM runs";
+
+    public Task<RunRecord?> ClaimNextAsync(string owner, string executionId, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) =>
+        {
+            // SQLite has one writer, so the UPDATE over a sub-select inside BEGIN IMMEDIATE is atomic
+            // (PostgreSQL needs FOR UPDATE SKIP LOCKED for the same statement).
+            var nowMs = SqliteTime.ToMs(now);
+            var id = await c.ExecuteScalarAsync<string?>(
+                """
+                UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @nowMs
+                WHERE id = (SELECT id FROM runs WHERE status = 'pending' AND lease_owner IS NULL AND cancel_requested_at IS NULL
+                            ORDER BY created_at, id LIMIT 1)
+                RETURNING id
+                """,
+                new { owner, executionId, nowMs, until = nowMs + (long)lease.TotalMilliseconds },
+                t);
+            return id is null ? null : (await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @id", new { id }, t)).ToRecord();
+        }, cancellationToken);
+
+    public Task<bool> HeartbeatAsync(string runId, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) => await c.ExecuteAsync(
+            "UPDATE runs SET lease_expires_at = @until WHERE id = @runId AND lease_owner = @owner AND status IN ('pending','streaming')",
+            new { runId, owner, until = SqliteTime.ToMs(now) + (long)lease.TotalMilliseconds },
+            t) > 0, cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
+            [.. (await c.QueryAsync<SqliteRunRow>(
+                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner IS NOT NULL AND lease_expires_at < @nowMs ORDER BY created_at",
+                new { nowMs = SqliteTime.ToMs(now) })).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListHeldByAsync(string owner, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
+            [.. (await c.QueryAsync<SqliteRunRow>(
+                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner = @owner ORDER BY created_at",
+                new { owner })).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task AddUsageAsync(string runId, UsageDelta usage, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) =>
+        {
+            var current = await c.ExecuteScalarAsync<string?>("SELECT cost_usd FROM runs WHERE id = @runId", new { runId }, t);
+            decimal? cost = usage.CostUsd is null ? null : (current is null ? 0m : decimal.Parse(current, CultureInfo.InvariantCulture)) + usage.CostUsd.Value;
+            return await c.ExecuteAsync(
+                """
+                UPDATE runs SET
+                    input_tokens = CASE WHEN @In IS NULL THEN input_tokens ELSE COALESCE(input_tokens, 0) + @In END,
+                    cached_input_tokens = CASE WHEN @Cached IS NULL THEN cached_input_tokens ELSE COALESCE(cached_input_tokens, 0) + @Cached END,
+                    output_tokens = CASE WHEN @Out IS NULL THEN output_tokens ELSE COALESCE(output_tokens, 0) + @Out END,
+                    cost_usd = COALESCE(@Cost, cost_usd)
+                WHERE id = @runId
+                """,
+                new
+                {
+                    runId,
+                    In = usage.InputTokens,
+                    Cached = usage.CachedInputTokens,
+                    Out = usage.OutputTokens,
+                    Cost = cost?.ToString(CultureInfo.InvariantCulture),
+                },
+                t);
+        }, cancellationToken);
+}
