@@ -60,6 +60,8 @@ public static class ServerHost
         builder.Services.AddSingleton<RunQueueSignal>();
         builder.Services.AddSingleton<IsolationResolver>();
         builder.Services.AddSingleton<IHarness, ExecHarness>();
+        builder.Services.AddSingleton<IHarness, CodexHarness>();
+        builder.Services.AddSingleton<IHarness, ClaudeCodeHarness>();
         builder.Services.AddSingleton<HarnessRegistry>();
         builder.Services.AddSingleton<SandboxPreparer>();
         builder.Services.AddSingleton<GitDelivery>();

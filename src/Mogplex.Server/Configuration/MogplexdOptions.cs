@@ -72,4 +72,31 @@ public sealed class HarnessOptions
 {
     /// <summary>Enables the <c>exec</c> harness (also enabled by <c>--dev</c>).</summary>
     public bool ExecEnabled { get; set; }
+
+    /// <summary><c>Harnesses:Codex</c>: the OpenAI Codex CLI.</summary>
+    public AgentHarnessOptions Codex { get; set; } = new() { Command = "codex", Model = "gpt-5.5", ApiKeyVariable = "OPENAI_API_KEY" };
+
+    /// <summary><c>Harnesses:ClaudeCode</c>: the Claude Code CLI.</summary>
+    public AgentHarnessOptions ClaudeCode { get; set; } = new() { Command = "claude", Model = "claude-sonnet-4-5", ApiKeyVariable = "ANTHROPIC_API_KEY" };
+}
+
+/// <summary>How one agent CLI is started. Environment values are secrets: they reach only the harness process and are redacted from events.</summary>
+public sealed class AgentHarnessOptions
+{
+    /// <summary>The executable (found on PATH, including the project's pinned harness tools).</summary>
+    public string Command { get; set; } = "";
+
+    public string? Model { get; set; }
+
+    /// <summary>A model API base URL other than the vendor's (a proxy, or a local stand-in).</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>The environment variable that carries the model key.</summary>
+    public string ApiKeyVariable { get; set; } = "";
+
+    /// <summary>Extra environment for the harness process (e.g. <c>OPENAI_API_KEY</c>).</summary>
+    public Dictionary<string, string> Environment { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Extra arguments appended to the command line.</summary>
+    public List<string> ExtraArguments { get; set; } = [];
 }

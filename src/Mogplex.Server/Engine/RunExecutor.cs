@@ -140,6 +140,7 @@ public sealed class RunExecutor(
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
         var spec = isolation.Confine(harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory)), sandbox.Directory, mirror);
         var parser = harness.CreateParser();
+        var runEvents = events.WithSecrets(spec.Secrets);
         var usage = new UsageTotals();
         await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
@@ -154,7 +155,7 @@ public sealed class RunExecutor(
                 foreach (var e in parser.Parse(line))
                 {
                     usage.Add(e.Usage);
-                    await batcher.AddAsync(events.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
+                    await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
                 }
             }
 

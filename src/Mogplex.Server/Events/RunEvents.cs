@@ -13,6 +13,9 @@ public sealed class RunEvents(EventSanitizer sanitizer)
 {
     public EventSanitizer Sanitizer => sanitizer;
 
+    /// <summary>Events for one run whose harness was given these secret values.</summary>
+    public RunEvents WithSecrets(IEnumerable<string> secrets) => new(sanitizer.WithSecrets(secrets));
+
     public NewRunEvent Create(string type, string? message, string? toolName = null, JsonNode? payload = null) =>
         new(type, sanitizer.SanitizeMessage(toolName), sanitizer.SanitizeMessage(message), sanitizer.SanitizePayload(payload)?.ToJsonString());
 

@@ -109,8 +109,8 @@ public sealed class HarnessProcess : IAsyncDisposable
             await Task.Delay(20);
         }
 
-        // Whatever ignored SIGTERM (or outlived the leader) is killed now.
-        Signals.KillGroup(pgid, Signals.SigKill);
+        // Whatever ignored SIGTERM is killed now: first the tree below the leader while it can
+        // still be walked (agent CLIs start tools in sessions of their own), then the group.
         try
         {
             _process.Kill(entireProcessTree: true);
@@ -119,6 +119,8 @@ public sealed class HarnessProcess : IAsyncDisposable
         {
             // Already exited.
         }
+
+        Signals.KillGroup(pgid, Signals.SigKill);
 
         var wait = Stopwatch.StartNew();
         while (Signals.GroupAlive(pgid) && wait.Elapsed < TimeSpan.FromSeconds(5))

@@ -12,6 +12,9 @@ public sealed record ProcessSpec
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     public string? StandardInput { get; init; }
 
+    /// <summary>Values that must never appear in events (the configured harness environment).</summary>
+    public IReadOnlyList<string> Secrets { get; init; } = [];
+
     /// <summary>Folders the process may write (the sandbox).</summary>
     public IReadOnlyList<string> WritablePaths { get; init; } = [];
 

@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using Mogplex.Contracts.Events;
+using Mogplex.Server.Engine.Processes;
+using Mogplex.Storage;
+
+namespace Mogplex.Server.Engine.Harnesses;
+
+/// <summary>
+/// Maps <c>codex exec --json</c> lines to v1 events (engine.md table). Trap: <c>error</c> lines
+/// are also used for retries and warnings; only <c>turn.failed</c> (and the exit code) fail a run.
+/// Payload keys avoid the sanitizer's sensitive words (a key containing "token" is redacted).
+/// </summary>
+public sealed class CodexOutputParser : IHarnessOutputParser
+{
+    private string? _fatal;
+
+    public IReadOnlyList<HarnessEvent> Parse(HarnessProcess.OutputLine line)
+    {
+        var json = line.IsError ? null : JsonLines.TryParse(line.Text);
+        if (json is null)
+        {
+            return [JsonLines.Log(line)];
+        }
+
+        var item = json["item"] as JsonObject;
+        return JsonLines.Str(json, "type") switch
+        {
+            "thread.started" => [new HarnessEvent(RunEventTypes.StreamStarted, "Agent started", Payload: new JsonObject { ["harness"] = "codex", ["thread"] = JsonLines.Str(json, "thread_id") })],
+            "turn.started" => [],
+            "item.started" when item is not null => ItemStarted(item, json),
+            "item.updated" => [],
+            "item.completed" when item is not null => ItemCompleted(item, json),
+            "turn.completed" => [Usage(json["usage"])],
+            "turn.failed" => [Failed(JsonLines.Str(json["error"], "message") ?? "turn failed")],
+            "error" => [new HarnessEvent(RunEventTypes.Error, JsonLines.Str(json, "message") ?? "error", Payload: new JsonObject { ["fatal"] = false })],
+            _ => [JsonLines.Log(line, json)],
+        };
+    }
+
+    public HarnessOutcome Complete(int exitCode) =>
+        _fatal is not null ? HarnessOutcome.Failure(_fatal)
+        : exitCode != 0 ? HarnessOutcome.Failure($"codex exited with code {exitCode}")
+        : HarnessOutcome.Success;
+
+    private static IReadOnlyList<HarnessEvent> ItemStarted(JsonObject item, JsonObject raw) => JsonLines.Str(item, "type") switch
+    {
+        "command_execution" => [new HarnessEvent(RunEventTypes.ToolCall, JsonLines.OneLine(JsonLines.Str(item, "command")), "shell", new JsonObject { ["item"] = JsonLines.Str(item, "id") })],
+        "mcp_tool_call" => [new HarnessEvent(RunEventTypes.ToolCall, McpName(item), McpName(item), new JsonObject { ["item"] = JsonLines.Str(item, "id") })],
+        "web_search" => [new HarnessEvent(RunEventTypes.ToolCall, JsonLines.OneLine(JsonLines.Str(item, "query")), "web_search", new JsonObject { ["item"] = JsonLines.Str(item, "id") })],
+        "file_change" or "reasoning" or "agent_message" or "todo_list" => [],
+        _ => [new HarnessEvent(RunEventTypes.Log, $"Unrecognized codex item {JsonLines.Str(item, "type")}", Payload: new JsonObject { ["raw"] = raw.DeepClone() })],
+    };
+
+    private static IReadOnlyList<HarnessEvent> ItemCompleted(JsonObject item, JsonObject raw)
+    {
+        var id = JsonLines.Str(item, "id");
+        switch (JsonLines.Str(item, "type"))
+        {
+            case "command_execution":
+                var exit = JsonLines.Long(item, "exit_code");
+                return [new HarnessEvent(RunEventTypes.ToolResult, exit is null ? JsonLines.Str(item, "status") ?? "done" : $"exit {exit}", "shell", new JsonObject
+                {
+                    ["item"] = id,
+                    ["exitCode"] = exit,
+                    ["output"] = JsonLines.Tail(JsonLines.Str(item, "aggregated_output")),
+                })];
+            case "file_change":
+                var changes = item["changes"] as JsonArray ?? [];
+                var paths = changes.Select(c => JsonLines.Str(c, "path") ?? "?").ToList();
+                var summary = paths.Count == 1 ? paths[0] : $"{paths.Count} files changed";
+                return
+                [
+                    new HarnessEvent(RunEventTypes.ToolCall, summary, "edit_file", new JsonObject { ["item"] = id, ["changes"] = changes.DeepClone() }),
+                    new HarnessEvent(RunEventTypes.ToolResult, summary, "edit_file", new JsonObject { ["item"] = id, ["status"] = JsonLines.Str(item, "status") }),
+                ];
+            case "mcp_tool_call":
+                return [new HarnessEvent(RunEventTypes.ToolResult, JsonLines.Str(item, "status") ?? "done", McpName(item), new JsonObject { ["item"] = id, ["raw"] = item.DeepClone() })];
+            case "web_search":
+                return [new HarnessEvent(RunEventTypes.ToolResult, "done", "web_search", new JsonObject { ["item"] = id })];
+            case "agent_message":
+                return [new HarnessEvent(RunEventTypes.AssistantMessage, JsonLines.Str(item, "text") ?? "")];
+            case "reasoning":
+                return [new HarnessEvent(RunEventTypes.Reasoning, JsonLines.Str(item, "text") ?? "")];
+            case "error":
+                return [new HarnessEvent(RunEventTypes.Error, JsonLines.Str(item, "message") ?? "error", Payload: new JsonObject { ["fatal"] = false })];
+            default:
+                return [new HarnessEvent(RunEventTypes.Log, $"Unrecognized codex item {JsonLines.Str(item, "type")}", Payload: new JsonObject { ["raw"] = raw.DeepClone() })];
+        }
+    }
+
+    private HarnessEvent Failed(string message)
+    {
+        _fatal ??= message;
+        return new HarnessEvent(RunEventTypes.Error, message, Payload: new JsonObject { ["fatal"] = true });
+    }
+
+    private static HarnessEvent Usage(JsonNode? usage)
+    {
+        var delta = new UsageDelta(JsonLines.Long(usage, "input_tokens"), JsonLines.Long(usage, "cached_input_tokens"), JsonLines.Long(usage, "output_tokens"), null);
+        return new HarnessEvent(
+            RunEventTypes.Usage,
+            $"{delta.InputTokens ?? 0} in, {delta.OutputTokens ?? 0} out",
+            Payload: new JsonObject
+            {
+                ["input"] = delta.InputTokens,
+                ["cachedInput"] = delta.CachedInputTokens,
+                ["output"] = delta.OutputTokens,
+                ["reasoningOutput"] = JsonLines.Long(usage, "reasoning_output_tokens"),
+            },
+            Usage: delta);
+    }
+
+    private static string McpName(JsonObject item) => $"{JsonLines.Str(item, "server") ?? "mcp"}.{JsonLines.Str(item, "tool") ?? "tool"}";
+}
