@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Mogplex.Server.Tests.Infrastructure;
+
+namespace Mogplex.Server.Tests.Engine;
+
+/// <summary>The run engine end to end in process: real git, real processes, the exec harness.</summary>
+public sealed class ExecRunTests
+{
+    private static readonly Dictionary<string, string?> s_engine = new() { ["Runs:Workers"] = "true", ["Sandbox:Isolation"] = "none" };
+
+    private static async Task<JsonElement> WaitTerminalAsync(HttpClient client, string runId, TimeSpan? timeout = null) =>
+        await Waits.UntilAsync(
+            async () => (await ApiClient.GetAsync(client, $"/runs/{runId}")).Data.GetProperty("run"),
+            r => r.GetProperty("status").GetString() is "success" or "failed" or "cancelled",
+            timeout,
+            $"run {runId} to end");
+
+    private static async Task<List<JsonElement>> AllEventsAsync(HttpClient client, string runId)
+    {
+        var all = new List<JsonElement>();
+        string? after = null;
+        while (true)
+        {
+            var page = await ApiClient.GetAsync(client, $"/runs/{runId}/events?limit=200" + (after is null ? "" : $"&after={after}"));
+            var events = page.Data.GetProperty("events").EnumerateArray().ToList();
+            if (events.Count == 0)
+            {
+                return all;
+            }
+
+            all.AddRange(events);
+            after = events[^1].GetProperty("id").GetString();
+        }
+    }
+
+    [Fact]
+    public async Task ExecRun_ChangesRepo_CommitLandsOnWorkingBranchOfSource()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server);
+
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "echo hi > hello.txt\necho wrote it", createBranch = true, workingBranch = "feature/hello" });
+        Assert.Equal(HttpStatusCode.Accepted, start.Status);
+        var run = await WaitTerminalAsync(client, start.Data.GetProperty("runId").GetString()!);
+
+        Assert.Equal("success", run.GetProperty("status").GetString());
+        var commit = run.GetProperty("commit").GetString()!;
+        Assert.Equal(commit, GitRepos.Git(source, "rev-parse", "refs/heads/feature/hello").Trim());
+        Assert.Equal("hi\n", GitRepos.Git(source, "show", "feature/hello:hello.txt"));
+        Assert.Equal("echo hi > hello.txt", GitRepos.Git(source, "log", "-1", "--format=%s", "feature/hello").Trim());
+        Assert.NotEqual(JsonValueKind.Null, run.GetProperty("sandboxId").ValueKind);
+
+        var events = await AllEventsAsync(client, run.GetProperty("runId").GetString()!);
+        var types = events.Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.Equal("started", types[0]);
+        Assert.Contains("status_changed", types);
+        Assert.Equal("finished", types[^1]);
+        Assert.Contains(events, e => e.GetProperty("message").GetString() == "wrote it");
+        var delivery = events.Single(e => e.GetProperty("payload").ValueKind == JsonValueKind.Object
+            && e.GetProperty("payload").TryGetProperty("stage", out var s) && s.GetString() == "git_delivery");
+        Assert.Equal(commit, delivery.GetProperty("payload").GetProperty("commit").GetString());
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.GetProperty("seq").GetInt64()));
+    }
+
+    [Fact]
+    public async Task ExecRun_NoChanges_SuccessWithoutCommit()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, _) = await GitRepos.LinkAsync(server);
+
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "true" });
+        var run = await WaitTerminalAsync(client, start.Data.GetProperty("runId").GetString()!);
+
+        Assert.Equal("success", run.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, run.GetProperty("commit").ValueKind);
+        var events = await AllEventsAsync(client, run.GetProperty("runId").GetString()!);
+        Assert.Contains(events, e => e.GetProperty("message").GetString() == "No code changes to deliver");
+    }
+
+    [Fact]
+    public async Task ExecRun_NonZeroExit_FailedWithReasonAndNoDelivery()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server);
+
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "echo partial > p.txt\nexit 3", createBranch = true, workingBranch = "w/fail" });
+        var run = await WaitTerminalAsync(client, start.Data.GetProperty("runId").GetString()!);
+
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Equal("exec harness exited with code 3", run.GetProperty("error").GetString());
+        Assert.Throws<InvalidOperationException>(() => GitRepos.Git(source, "rev-parse", "--verify", "refs/heads/w/fail"));
+    }
+
+    [Fact]
+    public async Task ExecRun_CancelWhileStreaming_CancelledAndNoProcessLeft()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, _) = await GitRepos.LinkAsync(server);
+        var marker = "mogplex-cancel-" + Guid.NewGuid().ToString("N");
+
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = $"bash -c 'sleep 300; true' {marker}-child &\necho started\nbash -c 'sleep 300; true' {marker}-main" });
+        var runId = start.Data.GetProperty("runId").GetString()!;
+        await Waits.UntilAsync(() => AllEventsAsync(client, runId), e => e.Any(x => x.GetProperty("message").GetString() == "started"), what: "the script to start");
+        await Waits.UntilAsync(() => Task.FromResult(ProcessesMatching(marker).Count), n => n >= 2, what: "both sleepers to run");
+
+        var cancel = await ApiClient.PostAsync(client, $"/runs/{runId}/cancel");
+
+        Assert.Equal(HttpStatusCode.OK, cancel.Status);
+        Assert.Equal("cancelled", cancel.Data.GetProperty("status").GetString());
+        Assert.False(cancel.Data.GetProperty("alreadyTerminal").GetBoolean());
+        Assert.Empty(ProcessesMatching(marker));
+        var types = (await AllEventsAsync(client, runId)).Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["cancel_requested", "cancelled"], types.TakeLast(2));
+    }
+
+    [Fact]
+    public async Task ExecRun_ChattyHarness_EveryLineStoredInOrder()
+    {
+        const int lines = 200_000;
+        await using var server = await ServerFixture.StartAsync(new Dictionary<string, string?>(s_engine) { ["RateLimits:RequestsPerWindow"] = "100000" });
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, _) = await GitRepos.LinkAsync(server);
+
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = $"seq 1 {lines}" });
+        var runId = start.Data.GetProperty("runId").GetString()!;
+        var run = await WaitTerminalAsync(client, runId, TimeSpan.FromMinutes(3));
+        Assert.Equal("success", run.GetProperty("status").GetString());
+
+        var numbers = new List<int>(lines);
+        long after = 0;
+        while (true)
+        {
+            var batch = await server.Store.Events.ListAsync(runId, after, 5_000, ServerFixture.Ct);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            numbers.AddRange(batch.Where(e => e.Type == "log" && int.TryParse(e.Message, out _)).Select(e => int.Parse(e.Message!, System.Globalization.CultureInfo.InvariantCulture)));
+            after = batch[^1].Seq;
+        }
+
+        Assert.Equal(Enumerable.Range(1, lines), numbers);
+    }
+
+    private static List<int> ProcessesMatching(string marker)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains(marker, StringComparison.Ordinal) && pid != Environment.ProcessId)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+}
