@@ -140,6 +140,9 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
             }
 
             // Fenced on the expected state (and lease owner): zero rows means the caller lost the race.
+            // A terminal run never matches, even when From names its status: the runs_terminal_is_final
+            // trigger would otherwise abort the statement with an exception instead of a lost race,
+            // and a terminal -> same terminal "transition" would still append events.
             var rows = await c.ExecuteAsync(
                 $"""
                 UPDATE runs SET status = @To, updated_at = @At,
@@ -153,6 +156,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                     lease_owner = CASE WHEN @Finished IS NULL THEN lease_owner END,
                     lease_expires_at = CASE WHEN @Finished IS NULL THEN lease_expires_at END
                 WHERE id = @RunId AND status IN ({string.Join(", ", fromNames)})
+                  AND status NOT IN ('success', 'failed', 'cancelled')
                   AND (@ExpectedLeaseOwner IS NULL OR lease_owner = @ExpectedLeaseOwner)
                 """,
                 parameters,

@@ -1,0 +1,124 @@
+using Mogplex.Contracts.Runs;
+
+namespace Mogplex.Storage.Tests.Conformance;
+
+public abstract partial class StoreConformanceTests
+{
+    private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ClaimNext_OldestPendingFirst_SetsLeaseAndExecutionId()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var older = await CreateRunAsync(store, user.Id, repo.Id, Now);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var newer = await CreateRunAsync(store, user.Id, repo.Id, Now);
+
+        var first = await store.Queue.ClaimNextAsync("node-a", "exec-1", Now, s_lease, Ct);
+        var second = await store.Queue.ClaimNextAsync("node-a", "exec-2", Now, s_lease, Ct);
+        var none = await store.Queue.ClaimNextAsync("node-a", "exec-3", Now, s_lease, Ct);
+
+        Assert.Equal(older.Id, first!.Id);
+        Assert.Equal(newer.Id, second!.Id);
+        Assert.Null(none);
+        Assert.Equal("node-a", first.LeaseOwner);
+        Assert.Equal(Now + s_lease, first.LeaseExpiresAt);
+        Assert.Equal("exec-1", first.RuntimeRunId);
+        Assert.Equal(RunStatuses.Pending, first.Status);
+    }
+
+    [Fact]
+    public async Task ClaimNext_Concurrent_EachRunClaimedExactlyOnce()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add((await CreateRunAsync(store, user.Id, repo.Id, Now)).Id);
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => store.Queue.ClaimNextAsync($"node-{i % 3}", $"e{i}", Now, s_lease, Ct)));
+
+        var claimed = claims.Where(c => c is not null).Select(c => c!.Id).ToList();
+        Assert.Equal(20, claimed.Count);
+        Assert.Equal(ids.Order(), claimed.Order());
+    }
+
+    [Fact]
+    public async Task ClaimNext_SkipsCancelRequestedAndTerminalRuns()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var cancelling = await CreateRunAsync(store, user.Id, repo.Id, Now);
+        await store.Runs.RequestCancelAsync(cancelling.Id, null, Event("cancel"), Now, Ct);
+        var done = await CreateRunAsync(store, user.Id, repo.Id, Now);
+        await TransitionAsync(store, done.Id, RunStatuses.Pending, RunStatuses.Cancelled);
+
+        Assert.Null(await store.Queue.ClaimNextAsync("node-a", "e", Now, s_lease, Ct));
+    }
+
+    [Fact]
+    public async Task Heartbeat_OnlyByOwnerWhileActive()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        await CreateRunAsync(store, user.Id, repo.Id, Now);
+        var run = (await store.Queue.ClaimNextAsync("node-a", "e", Now, s_lease, Ct))!;
+        Time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(await store.Queue.HeartbeatAsync(run.Id, "node-a", Now, s_lease, Ct));
+        Assert.False(await store.Queue.HeartbeatAsync(run.Id, "node-b", Now, s_lease, Ct));
+        Assert.Equal(Now + s_lease, (await store.Runs.GetRunAsync(run.Id, null, Ct))!.LeaseExpiresAt);
+
+        await store.Runs.TransitionAsync(new RunTransition { RunId = run.Id, From = [RunStatuses.Pending], To = RunStatuses.Failed, At = Now, ExpectedLeaseOwner = "node-a" }, Ct);
+        Assert.False(await store.Queue.HeartbeatAsync(run.Id, "node-a", Now, s_lease, Ct));
+    }
+
+    [Fact]
+    public async Task ListExpired_OnlyActiveRunsPastTheirLease()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        await CreateRunAsync(store, user.Id, repo.Id, Now);
+        await CreateRunAsync(store, user.Id, repo.Id, Now);
+        await CreateRunAsync(store, user.Id, repo.Id, Now);
+        var stale = (await store.Queue.ClaimNextAsync("node-a", "e1", Now, s_lease, Ct))!;
+        Time.Advance(TimeSpan.FromSeconds(20));
+        var fresh = (await store.Queue.ClaimNextAsync("node-b", "e2", Now, s_lease, Ct))!;
+        Time.Advance(TimeSpan.FromSeconds(15));
+
+        var expired = await store.Queue.ListExpiredAsync(Now, Ct);
+
+        Assert.Equal([stale.Id], expired.Select(r => r.Id));
+        Assert.Equal([fresh.Id], (await store.Queue.ListHeldByAsync("node-b", Ct)).Select(r => r.Id));
+        Assert.Equal(2, (await store.Queue.ListExpiredAsync(DateTimeOffset.MaxValue, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task LeaseFencedTransition_OtherOwnerLoses()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        await CreateRunAsync(store, user.Id, repo.Id, Now);
+        var run = (await store.Queue.ClaimNextAsync("node-a", "e", Now, s_lease, Ct))!;
+
+        var stolen = await store.Runs.TransitionAsync(new RunTransition { RunId = run.Id, From = [RunStatuses.Pending], To = RunStatuses.Streaming, At = Now, ExpectedLeaseOwner = "node-b" }, Ct);
+        var mine = await store.Runs.TransitionAsync(new RunTransition { RunId = run.Id, From = [RunStatuses.Pending], To = RunStatuses.Streaming, At = Now, ExpectedLeaseOwner = "node-a" }, Ct);
+
+        Assert.Null(stolen);
+        Assert.Equal(RunStatuses.Streaming, mine!.Status);
+        Assert.Equal(Now, mine.StartedAt);
+    }
+
+    [Fact]
+    public async Task AddUsage_SumsPartsAndKeepsUnknownsNull()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var run = await CreateRunAsync(store, user.Id, repo.Id, Now);
+
+        await store.Queue.AddUsageAsync(run.Id, new UsageDelta(100, null, 10, 0.5m), Ct);
+        await store.Queue.AddUsageAsync(run.Id, new UsageDelta(50, 20, null, 0.25m), Ct);
+
+        var stored = (await store.Runs.GetRunAsync(run.Id, null, Ct))!;
+        Assert.Equal(150, stored.InputTokens);
+        Assert.Equal(20, stored.CachedInputTokens);
+        Assert.Equal(10, stored.OutputTokens);
+        Assert.Equal(0.75m, stored.CostUsd);
+    }
+}
