@@ -21,7 +21,7 @@ export MOGPLEX_BIN_DIR="$PWD/artifacts/bin"
 
 passed=0 failed=0
 log_dir=$(mktemp -d)
-for project in tests/*/*.csproj; do
+for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "=== $name" >&2
   dotnet test "$project" -c Release --no-build --nologo 2>&1 | tee "$log_dir/$name.log" >&2

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Mogplex.EndToEnd.Tests.ModelStandIn;
+namespace Mogplex.Testing.ModelStandIn;
 
 /// <summary>What the stand-in "model" does, read from directives in the prompt text.</summary>
 /// <remarks>

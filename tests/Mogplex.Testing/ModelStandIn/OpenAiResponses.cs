@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 
-namespace Mogplex.EndToEnd.Tests.ModelStandIn;
+namespace Mogplex.Testing.ModelStandIn;
 
 /// <summary>The OpenAI Responses API (<c>POST /v1/responses</c>, streaming) as Codex calls it.</summary>
 internal static partial class OpenAiResponses

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 
-namespace Mogplex.EndToEnd.Tests.ModelStandIn;
+namespace Mogplex.Testing.ModelStandIn;
 
 /// <summary>The Anthropic Messages API (<c>POST /v1/messages</c>) as Claude Code calls it: streaming, and plain JSON for its retry.</summary>
 internal static partial class AnthropicMessages

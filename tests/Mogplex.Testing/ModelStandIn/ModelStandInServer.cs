@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Mogplex.EndToEnd.Tests.ModelStandIn;
+namespace Mogplex.Testing.ModelStandIn;
 
 /// <summary>
 /// A local stand-in for the model APIs that the real agent CLIs call, on 127.0.0.1 with a free port:
