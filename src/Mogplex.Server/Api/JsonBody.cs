@@ -31,14 +31,53 @@ public static class JsonBody
 
         try
         {
-            using var doc = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 64 });
-            return doc.RootElement.ValueKind == JsonValueKind.Object
-                ? (doc.RootElement.Clone(), null)
-                : (default, ApiResults.BadRequest("Invalid JSON body"));
+            // Duplicate keys are refused: with two "repoId"s, which one counts depends on the parser,
+            // and a proxy or client library that validated the other one would be fooled.
+            using var doc = JsonDocument.Parse(
+                buffer.GetBuffer().AsMemory(0, (int)buffer.Length),
+                new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (default, ApiResults.BadRequest("Invalid JSON body"));
+            }
+
+            DecodeAll(doc.RootElement);
+            return (doc.RootElement.Clone(), null);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: text that parses but does not decode (see DecodeAll).
             return (default, ApiResults.BadRequest("Invalid JSON body"));
+        }
+    }
+
+    /// <summary>
+    /// The parser checks structure, not text: invalid UTF-8 bytes and lone surrogate escapes
+    /// (<c>"\ud800"</c>) only fail when a string is read, with an InvalidOperationException that
+    /// would surface as a 500. Decoding every key and string once here makes them the 400 they are.
+    /// </summary>
+    private static void DecodeAll(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                _ = element.GetString();
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    _ = property.Name;
+                    DecodeAll(property.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    DecodeAll(item);
+                }
+
+                break;
         }
     }
 

@@ -24,6 +24,13 @@ public static class QueryValues
             return true;
         }
 
+        // An integer too large for a long is still a number: clamp it like any other.
+        if (System.Numerics.BigInteger.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+        {
+            limit = big.Sign < 0 ? 1 : max;
+            return true;
+        }
+
         limit = 0;
         return false;
     }

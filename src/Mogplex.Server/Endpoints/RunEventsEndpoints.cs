@@ -26,7 +26,7 @@ public static class RunEventsEndpoints
         return api;
     }
 
-    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, IOptionsMonitor<ApiOptions> options)
+    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, IOptionsMonitor<ApiOptions> options, IHostApplicationLifetime lifetime)
     {
         var ct = http.RequestAborted;
         var caller = Caller.From(http);
@@ -60,7 +60,7 @@ public static class RunEventsEndpoints
 
         if (wantsStream)
         {
-            await StreamAsync(http, store, run.Id, caller.UserId, afterSeq, TimeSpan.FromSeconds(options.CurrentValue.SseKeepAliveSeconds));
+            await StreamAsync(http, store, run.Id, caller.UserId, afterSeq, TimeSpan.FromSeconds(options.CurrentValue.SseKeepAliveSeconds), lifetime.ApplicationStopping);
             return Results.Empty;
         }
 
@@ -77,11 +77,14 @@ public static class RunEventsEndpoints
     /// Replays after the resume point, then tails. Each loop subscribes to the run's change signal
     /// before reading, so an append committed between the read and the wait still wakes it. The
     /// status is read before the events: the terminal status and its final event commit together,
-    /// so "terminal and nothing left to send" really is the end.
+    /// so "terminal and nothing left to send" really is the end. The stream also ends when the
+    /// server stops: otherwise shutdown would wait for every tailing client until its timeout;
+    /// the client resumes elsewhere (or later) with <c>Last-Event-ID</c>.
     /// </summary>
-    private static async Task StreamAsync(HttpContext http, IMogplexStore store, string runId, string userId, long afterSeq, TimeSpan keepAlive)
+    private static async Task StreamAsync(HttpContext http, IMogplexStore store, string runId, string userId, long afterSeq, TimeSpan keepAlive, CancellationToken stopping)
     {
-        var ct = http.RequestAborted;
+        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+        var ct = streamCts.Token;
         var response = http.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";

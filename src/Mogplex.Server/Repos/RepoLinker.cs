@@ -35,7 +35,15 @@ public static class RepoLinker
             throw new OperatorException($"cannot read the git repository at {request.Source}: {FirstLine(probe.StdErr)}");
         }
 
-        var defaultBranch = request.DefaultBranch ?? DetectDefaultBranch(probe.StdOut) ?? "main";
+        var defaultBranch = request.DefaultBranch ?? DetectDefaultBranch(probe.StdOut);
+        if (defaultBranch is null)
+        {
+            // HEAD is unborn or detached (e.g. `git init --bare`, whose HEAD names master, then
+            // only trunk pushed): pick from the branches that exist rather than naming one that does not.
+            var heads = await Git.RunAsync(["ls-remote", "--heads", source], null, ct, TimeSpan.FromMinutes(2));
+            defaultBranch = heads.ExitCode == 0 ? PickDefaultBranch(heads.StdOut) : "main";
+        }
+
         var id = Guid.CreateVersion7().ToString();
         var mirror = DataDirectory.MirrorPath(ctx.DataDir, id);
         var clone = await Git.RunAsync(["clone", "--mirror", "--quiet", source, mirror], null, ct, TimeSpan.FromMinutes(30));
@@ -96,6 +104,21 @@ public static class RepoLinker
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// From <c>git ls-remote --heads</c>: <c>main</c>, else <c>master</c>, else the first branch
+    /// (ls-remote sorts by name); <c>main</c> for a repository without branches.
+    /// </summary>
+    internal static string PickDefaultBranch(string lsRemoteHeads)
+    {
+        const string marker = "\trefs/heads/";
+        var branches = lsRemoteHeads.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.TrimEnd('\r'))
+            .Select(line => line.IndexOf(marker, StringComparison.Ordinal) is var at and >= 0 ? line[(at + marker.Length)..] : null)
+            .OfType<string>()
+            .ToList();
+        return branches.Contains("main") ? "main" : branches.Contains("master") ? "master" : branches.FirstOrDefault() ?? "main";
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n')[0].Trim() is { Length: > 0 } line ? line : "git failed";

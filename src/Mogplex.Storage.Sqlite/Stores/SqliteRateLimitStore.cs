@@ -10,23 +10,32 @@ internal sealed class SqliteRateLimitStore(SqliteDatabase db) : IRateLimitStore
         db.WriteAsync((c, t) => AcquireAsync(c, t, bucket, windows, SqliteTime.ToMs(now)), cancellationToken);
 
     /// <summary>
-    /// Checks each window in order inside the caller's write transaction and counts one hit when
-    /// all allow. Hits older than the longest window are pruned on the way.
+    /// A sliding-window log per (bucket, window) with a running count, inside the caller's write
+    /// transaction. Each check prunes the hits that left the window (each hit is deleted once, so
+    /// pruning is amortized constant), reads the count, and reads the oldest hit (for the reset
+    /// header) and, on a denial only, the hit to wait for; <see cref="SlidingWindow"/> decides. Only allowed hits are recorded.
     /// </summary>
     internal static async Task<RateLimitDecision> AcquireAsync(SqliteConnection c, DbTransaction t, string bucket, IReadOnlyList<RateWindow> windows, long nowMs)
     {
-        var longest = (long)windows.Max(w => w.Window.TotalMilliseconds);
-        await c.ExecuteAsync("DELETE FROM rate_limit_hits WHERE bucket = @bucket AND at_ms <= @cutoff", new { bucket, cutoff = nowMs - longest }, t);
-
         RateLimitDecision? tightest = null;
         foreach (var window in windows)
         {
-            var since = nowMs - (long)window.Window.TotalMilliseconds;
-            var hits = (await c.QueryAsync<long>(
-                "SELECT at_ms FROM rate_limit_hits WHERE bucket = @bucket AND at_ms > @since ORDER BY at_ms",
-                new { bucket, since },
-                t)).AsList();
-            var decision = SlidingWindow.Decide(window, hits, nowMs);
+            var key = bucket + ":" + window.Name;
+            var windowMs = (long)window.Window.TotalMilliseconds;
+            var pruned = await c.ExecuteAsync("DELETE FROM rate_limit_hits WHERE bucket = @key AND at_ms <= @cutoff", new { key, cutoff = nowMs - windowMs }, t);
+            var count = await c.ExecuteScalarAsync<long?>(
+                "UPDATE rate_limit_counts SET n = n - @pruned WHERE bucket = @key RETURNING n", new { key, pruned }, t) ?? 0;
+            var oldest = count == 0 ? (long?)null : await c.ExecuteScalarAsync<long?>("SELECT min(at_ms) FROM rate_limit_hits WHERE bucket = @key", new { key }, t);
+            long? waitFor = null;
+            if (count >= window.Limit)
+            {
+                waitFor = await c.ExecuteScalarAsync<long>(
+                    "SELECT at_ms FROM rate_limit_hits WHERE bucket = @key ORDER BY at_ms LIMIT 1 OFFSET @offset",
+                    new { key, offset = count - window.Limit },
+                    t);
+            }
+
+            var decision = SlidingWindow.Decide(window, count, oldest, waitFor, nowMs);
             if (!decision.Allowed)
             {
                 return decision;
@@ -38,7 +47,18 @@ internal sealed class SqliteRateLimitStore(SqliteDatabase db) : IRateLimitStore
             }
         }
 
-        await c.ExecuteAsync("INSERT INTO rate_limit_hits (bucket, at_ms) VALUES (@bucket, @nowMs)", new { bucket, nowMs }, t);
+        foreach (var window in windows)
+        {
+            var key = bucket + ":" + window.Name;
+            await c.ExecuteAsync(
+                """
+                INSERT INTO rate_limit_hits (bucket, at_ms) VALUES (@key, @nowMs);
+                INSERT INTO rate_limit_counts (bucket, n) VALUES (@key, 1) ON CONFLICT (bucket) DO UPDATE SET n = n + 1;
+                """,
+                new { key, nowMs },
+                t);
+        }
+
         return tightest!;
     }
 }

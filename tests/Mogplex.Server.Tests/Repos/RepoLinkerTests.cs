@@ -27,4 +27,13 @@ public sealed class RepoLinkerTests
     [InlineData("4b825dc642cb6eb9a060e54bf8d69288fbee4904\tHEAD\n")]
     [InlineData("ref: refs/tags/v1\tHEAD\n")]
     public void DetectDefaultBranch_NoBranchSymref_Null(string output) => Assert.Null(RepoLinker.DetectDefaultBranch(output));
+
+    [Theory]
+    [InlineData("", "main")]
+    [InlineData("1111111111111111111111111111111111111111\trefs/heads/trunk\n", "trunk")]
+    [InlineData("1111111111111111111111111111111111111111\trefs/heads/dev\n2222222222222222222222222222222222222222\trefs/heads/master\n", "master")]
+    [InlineData("1111111111111111111111111111111111111111\trefs/heads/master\n2222222222222222222222222222222222222222\trefs/heads/main\n", "main")]
+    [InlineData("1111111111111111111111111111111111111111\trefs/heads/alpha\n2222222222222222222222222222222222222222\trefs/heads/beta\n", "alpha")]
+    public void PickDefaultBranch_HeadsWithoutSymref_PrefersMainThenMasterThenFirst(string output, string expected) =>
+        Assert.Equal(expected, RepoLinker.PickDefaultBranch(output));
 }
