@@ -53,6 +53,7 @@ public static class ServerHost
         builder.Services.AddSingleton<RunEvents>();
         builder.Services.AddSingleton<RepoMirrors>();
         builder.Services.AddSingleton<RunService>();
+        builder.Services.AddSingleton<RequestRateLimiter>();
         builder.Services.AddSingleton<SandboxService>();
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration("Delivery");
         builder.Services.AddSingleton<RunCancellations>();

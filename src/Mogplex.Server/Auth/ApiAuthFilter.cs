@@ -13,7 +13,7 @@ namespace Mogplex.Server.Auth;
 /// One answer for every bad token (missing, malformed, unknown, expired, revoked), so a caller
 /// learns nothing about which. The limit counts only requests whose token was proven valid.
 /// </summary>
-public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptionsMonitor<RateLimitOptions> limits) : IEndpointFilter
+public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptionsMonitor<RateLimitOptions> limits, RequestRateLimiter limiter) : IEndpointFilter
 {
     private static readonly ConcurrentDictionary<string, long> s_lastTouch = new(StringComparer.Ordinal);
 
@@ -36,7 +36,7 @@ public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptio
 
         var options = limits.CurrentValue;
         var window = new RateWindow("request", options.RequestsPerWindow, TimeSpan.FromSeconds(options.WindowSeconds));
-        var decision = await store.RateLimits.TryAcquireAsync("req:" + record.Id, [window], now, ct);
+        var decision = await limiter.AcquireAsync("req:" + record.Id, window, ct);
         SetRateLimitHeaders(http.Response, decision);
         if (!decision.Allowed)
         {

@@ -9,6 +9,35 @@ internal sealed class SqliteRateLimitStore(SqliteDatabase db) : IRateLimitStore
     public Task<RateLimitDecision> TryAcquireAsync(string bucket, IReadOnlyList<RateWindow> windows, DateTimeOffset now, CancellationToken cancellationToken) =>
         db.WriteAsync((c, t) => AcquireAsync(c, t, bucket, windows, SqliteTime.ToMs(now)), cancellationToken);
 
+    public Task<long> RecordHitsAsync(string bucket, RateWindow window, IReadOnlyList<DateTimeOffset> hits, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) =>
+        {
+            var key = bucket + ":" + window.Name;
+            var nowMs = SqliteTime.ToMs(now);
+            var count = await PruneAsync(c, t, key, (long)window.Window.TotalMilliseconds, nowMs);
+            foreach (var hit in hits)
+            {
+                await c.ExecuteAsync("INSERT INTO rate_limit_hits (bucket, at_ms) VALUES (@key, @at)", new { key, at = SqliteTime.ToMs(hit) }, t);
+            }
+
+            if (hits.Count > 0)
+            {
+                await c.ExecuteAsync(
+                    "INSERT INTO rate_limit_counts (bucket, n) VALUES (@key, @n) ON CONFLICT (bucket) DO UPDATE SET n = n + @n",
+                    new { key, n = hits.Count },
+                    t);
+            }
+
+            return count + hits.Count;
+        }, cancellationToken);
+
+    /// <summary>Deletes the hits that left the window and returns how many stay.</summary>
+    private static async Task<long> PruneAsync(SqliteConnection c, DbTransaction t, string key, long windowMs, long nowMs)
+    {
+        var pruned = await c.ExecuteAsync("DELETE FROM rate_limit_hits WHERE bucket = @key AND at_ms <= @cutoff", new { key, cutoff = nowMs - windowMs }, t);
+        return await c.ExecuteScalarAsync<long?>("UPDATE rate_limit_counts SET n = n - @pruned WHERE bucket = @key RETURNING n", new { key, pruned }, t) ?? 0;
+    }
+
     /// <summary>
     /// A sliding-window log per (bucket, window) with a running count, inside the caller's write
     /// transaction. Each check prunes the hits that left the window (each hit is deleted once, so
@@ -22,9 +51,7 @@ internal sealed class SqliteRateLimitStore(SqliteDatabase db) : IRateLimitStore
         {
             var key = bucket + ":" + window.Name;
             var windowMs = (long)window.Window.TotalMilliseconds;
-            var pruned = await c.ExecuteAsync("DELETE FROM rate_limit_hits WHERE bucket = @key AND at_ms <= @cutoff", new { key, cutoff = nowMs - windowMs }, t);
-            var count = await c.ExecuteScalarAsync<long?>(
-                "UPDATE rate_limit_counts SET n = n - @pruned WHERE bucket = @key RETURNING n", new { key, pruned }, t) ?? 0;
+            var count = await PruneAsync(c, t, key, windowMs, nowMs);
             var oldest = count == 0 ? (long?)null : await c.ExecuteScalarAsync<long?>("SELECT min(at_ms) FROM rate_limit_hits WHERE bucket = @key", new { key }, t);
             long? waitFor = null;
             if (count >= window.Limit)

@@ -17,4 +17,10 @@ public interface IRateLimitStore
 {
     /// <summary>Checks every window in order; if all allow, counts one hit in the bucket.</summary>
     Task<RateLimitDecision> TryAcquireAsync(string bucket, IReadOnlyList<RateWindow> windows, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records hits that a node already allowed (write-behind, see docs/decisions.md) and returns
+    /// how many hits of every node the window holds afterwards.
+    /// </summary>
+    Task<long> RecordHitsAsync(string bucket, RateWindow window, IReadOnlyList<DateTimeOffset> hits, DateTimeOffset now, CancellationToken cancellationToken);
 }
