@@ -147,7 +147,9 @@ public sealed class RunService(
             return new CancelRunResult(RunMapper.ToDetail(run), run.Status, AlreadyTerminal: true);
         }
 
-        if (run.Status == RunStatuses.Pending)
+        // A queued run that no worker holds is cancelled in place; a claimed one (preparing its
+        // sandbox) is cancelled by its worker, which stops what it started.
+        if (run.Status == RunStatuses.Pending && run.LeaseOwner is null)
         {
             var cancelled = await store.Runs.TransitionAsync(
                 new RunTransition
@@ -155,6 +157,7 @@ public sealed class RunService(
                     RunId = run.Id,
                     From = [RunStatuses.Pending],
                     To = RunStatuses.Cancelled,
+                    OnlyIfUnclaimed = true,
                     At = time.GetUtcNow(),
                     Error = "Cancelled by user",
                     Events =

@@ -126,6 +126,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                 Finished = terminal ? atMs : (long?)null,
                 Started = transition.To == RunStatuses.Streaming ? atMs : (long?)null,
                 transition.ExpectedLeaseOwner,
+                OnlyIfUnclaimed = transition.OnlyIfUnclaimed ? 1 : 0,
                 transition.Error,
                 transition.Commit,
                 transition.RuntimeRunId,
@@ -158,6 +159,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                 WHERE id = @RunId AND status IN ({string.Join(", ", fromNames)})
                   AND status NOT IN ('success', 'failed', 'cancelled')
                   AND (@ExpectedLeaseOwner IS NULL OR lease_owner = @ExpectedLeaseOwner)
+                  AND (@OnlyIfUnclaimed = 0 OR lease_owner IS NULL)
                 """,
                 parameters,
                 t);

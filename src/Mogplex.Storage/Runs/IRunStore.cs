@@ -66,6 +66,9 @@ public sealed record RunTransition
     public required string To { get; init; }
     public required DateTimeOffset At { get; init; }
     public string? ExpectedLeaseOwner { get; init; }
+
+    /// <summary>Only a run no worker has claimed (no lease) matches: used to cancel a queued run in place.</summary>
+    public bool OnlyIfUnclaimed { get; init; }
     public string? Error { get; init; }
     public string? Commit { get; init; }
     public string? RuntimeRunId { get; init; }

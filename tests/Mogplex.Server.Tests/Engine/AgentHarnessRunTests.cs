@@ -19,6 +19,7 @@ public sealed class AgentHarnessRunTests
         var server = await ServerFixture.StartAsync(new Dictionary<string, string?>
         {
             ["Runs:Workers"] = "true",
+            ["RateLimits:RequestsPerWindow"] = "100000",
             ["Sandbox:Isolation"] = "bwrap",
             ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
             ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",

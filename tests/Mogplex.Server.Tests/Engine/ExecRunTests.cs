@@ -8,7 +8,7 @@ namespace Mogplex.Server.Tests.Engine;
 /// <summary>The run engine end to end in process: real git, real processes, the exec harness.</summary>
 public sealed class ExecRunTests
 {
-    private static readonly Dictionary<string, string?> s_engine = new() { ["Runs:Workers"] = "true", ["Sandbox:Isolation"] = "none" };
+    private static readonly Dictionary<string, string?> s_engine = new() { ["Runs:Workers"] = "true", ["RateLimits:RequestsPerWindow"] = "100000", ["Sandbox:Isolation"] = "none" };
 
     private static async Task<JsonElement> WaitTerminalAsync(HttpClient client, string runId, TimeSpan? timeout = null) =>
         await Waits.UntilAsync(
