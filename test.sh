@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 ./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+# The pinned Codex and Claude Code CLIs and bubblewrap: the engine tests run them for real.
+./scripts/install-harnesses.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 status=0
 if ! dotnet format mogplex.slnx --verify-no-changes -v quiet; then

@@ -11,6 +11,17 @@ public static class JsonBody
     /// <summary>The parsed object, or an error result (413 oversized, 400 <c>Invalid JSON body</c>).</summary>
     public static async Task<(JsonElement Body, IResult? Error)> ReadObjectAsync(HttpRequest request, int maxBytes, CancellationToken ct)
     {
+        // This reader enforces the exact limit on the decoded bytes; Kestrel's own limit is lifted
+        // for this request because (a) it counts chunked framing (chunk sizes, CRLFs), so a chunked
+        // body a few bytes under maxBytes was refused, and (b) a body it refuses on Content-Length
+        // is not drained, the connection is dropped and the client often sees a broken pipe instead
+        // of the 413 below. Kestrel still drains an unread remainder under its own time bound, and
+        // its limit stays for routes that never read a body.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+
         if (request.ContentLength > maxBytes)
         {
             return (default, ApiResults.PayloadTooLarge(maxBytes));

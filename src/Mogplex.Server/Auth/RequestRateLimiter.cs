@@ -43,7 +43,7 @@ public sealed class RequestRateLimiter : IAsyncDisposable
         var margin = Math.Max(10, window.Limit / 10);
         lock (bucket)
         {
-            var estimate = bucket.StoreCount + bucket.Pending.Count;
+            var estimate = bucket.StoreCount + bucket.Flushing + bucket.Pending.Count;
             if (_writeBehind && bucket.Window == window && estimate + 1 + margin <= window.Limit)
             {
                 bucket.Pending.Add(now);
@@ -94,8 +94,11 @@ public sealed class RequestRateLimiter : IAsyncDisposable
         RateWindow window;
         lock (bucket)
         {
+            // Hits being written stay in the estimate (as Flushing) until the store's count,
+            // which includes them, replaces it: the estimate never dips during a flush.
             hits = bucket.Pending;
             bucket.Pending = [];
+            bucket.Flushing = hits.Count;
             window = bucket.Window;
         }
 
@@ -105,6 +108,7 @@ public sealed class RequestRateLimiter : IAsyncDisposable
             lock (bucket)
             {
                 bucket.StoreCount = count;
+                bucket.Flushing = 0;
             }
         }
         catch
@@ -113,6 +117,7 @@ public sealed class RequestRateLimiter : IAsyncDisposable
             {
                 // Nothing allowed is lost: the hits go back for the next attempt.
                 bucket.Pending.InsertRange(0, hits);
+                bucket.Flushing = 0;
             }
 
             throw;
@@ -160,6 +165,9 @@ public sealed class RequestRateLimiter : IAsyncDisposable
 
         /// <summary>Hits of every node in the window at the last sync (an upper bound until the next).</summary>
         public long StoreCount { get; set; }
+
+        /// <summary>Hits being written right now.</summary>
+        public int Flushing { get; set; }
 
         /// <summary>Hits allowed here and not yet written.</summary>
         public List<DateTimeOffset> Pending { get; set; } = [];

@@ -25,11 +25,13 @@ public sealed record BranchFields(string? BaseBranch, string? WorkingBranch, boo
         // createBranch is true only for JSON true; any other value means false.
         var createBranch = body.TryGetProperty("createBranch", out var cb) && cb.ValueKind == JsonValueKind.True;
 
-        // rootDirectory omitted → the repo's root directory; null → the repository root.
+        // rootDirectory omitted → the repo's root directory; null → the repository root. Trimmed
+        // like every other body field (api.md: the idempotency hash is over fields "after trimming"),
+        // so " apps " and "apps" are the same request and the same directory.
         var rootGiven = body.TryGetProperty("rootDirectory", out var rd);
         var root = "";
         if (rootGiven && rd.ValueKind != JsonValueKind.Null &&
-            (rd.ValueKind != JsonValueKind.String || !Validation.RootDirectory.TryNormalize(rd.GetString(), out root)))
+            (rd.ValueKind != JsonValueKind.String || !Validation.RootDirectory.TryNormalize(rd.GetString()!.Trim(), out root)))
         {
             return (null, "Invalid root directory");
         }
