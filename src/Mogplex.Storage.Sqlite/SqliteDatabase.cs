@@ -37,11 +37,6 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            using var pragma = connection.CreateCommand();
-            // WAL persists in the file; synchronous=NORMAL is per connection. With WAL it keeps every
-            // committed transaction across a process crash (only an OS crash can lose the last ones).
-            pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
         catch (SqliteException ex)
@@ -58,6 +53,15 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
+            using (var pragma = connection.CreateCommand())
+            {
+                // Only writers care: WAL persists in the file; synchronous=NORMAL is per connection and
+                // with WAL keeps every committed transaction across a process crash (an OS crash can
+                // lose the last ones). Readers skip the round trip. Busy waits use DefaultTimeout.
+                pragma.CommandText = "PRAGMA synchronous=NORMAL;";
+                await pragma.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
             var result = await work(connection, transaction);
             await transaction.CommitAsync(cancellationToken);

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Run engine figures of the published mogplexd, measured in one run (exec harness, no model):
+#   start      POST /runs -> the harness's first line visible on the SSE stream, repo of 10,000 files,
+#              each run on a new working branch (a new sandbox); p50/p95 over BENCH_RUNS (20)
+#   ingest     one run printing BENCH_LINES (200,000) lines: lines per second from streaming to finished
+#   tail       a harness line -> the same line read by an SSE client, p50/p99 over 200 lines
+# Targets (issue #3): start <= 150 ms, ingest >= 50,000 events/s, tail p50 <= 20 ms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${BENCH_RUNS:-20}
+lines=${BENCH_LINES:-200000}
+
+./scripts/install-deps.sh
+[[ -x artifacts/bin/mogplexd ]] || ./build.sh
+bin="$PWD/artifacts/bin/mogplexd"
+work=$(mktemp -d)
+data="$work/data"
+pid=""
+cleanup() { [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# A source repo with 10,000 files.
+git init -q --bare --initial-branch=main "$work/src.git"
+git clone -q "$work/src.git" "$work/seed" 2>/dev/null
+mkdir -p "$work/seed/files"
+(cd "$work/seed/files" && seq 1 10000 | split -l 1 -a 5 - f)
+git -C "$work/seed" add -A
+git -C "$work/seed" -c user.name=b -c user.email=b@example.invalid commit -qm "10,000 files"
+git -C "$work/seed" push -q origin HEAD:main
+
+repo=$("$bin" repo add "$work/src.git" --name bench/big --data-dir "$data" 2>/dev/null)
+token=$("$bin" token create --name bench --data-dir "$data" 2>/dev/null)
+MOGPLEXD_RateLimits__RequestsPerWindow=1000000 MOGPLEXD_RateLimits__RunStartsPerMinute=100000 \
+MOGPLEXD_RateLimits__RunStartsPerHour=100000 MOGPLEXD_RateLimits__RunStartsPerDay=100000 \
+  "$bin" serve --data-dir "$data" --dev 2>"$work/server.log" &
+pid=$!
+sock="$data/mogplexd.sock"
+for _ in $(seq 1 100); do curl -sf --unix-socket "$sock" http://m/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+base=http://m/api/v1/mogplex
+api() { curl -sS --unix-socket "$sock" -H "Authorization: Bearer $token" "$@"; }
+start_run() { # prompt branch -> run id
+  jq -nc --arg r "$repo" --arg p "$1" --arg b "$2" '{repoId:$r, harness:"exec", prompt:$p, createBranch:true, workingBranch:$b}' |
+    api -X POST "$base/runs" -H "Idempotency-Key: $2-$RANDOM$RANDOM" -d @- | jq -r .data.runId
+}
+wait_end() { api -N -H 'Accept: text/event-stream' "$base/runs/$1/events" | grep -m1 -q '^event: end'; }
+percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.1f", a[i]}'; }
+
+echo "start latency ($runs runs, 10,000-file repo)..." >&2
+starts=()
+for i in $(seq 1 "$runs"); do
+  t0=$EPOCHREALTIME
+  id=$(start_run "echo first-line" "bench/start-$i")
+  api -N -H 'Accept: text/event-stream' "$base/runs/$id/events" | grep -m1 -q '"message":"first-line"'
+  t1=$EPOCHREALTIME
+  starts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)*1000}')")
+  wait_end "$id"
+done
+start_p50=$(printf '%s\n' "${starts[@]}" | percentile 50)
+start_p95=$(printf '%s\n' "${starts[@]}" | percentile 95)
+
+echo "ingest ($lines lines)..." >&2
+id=$(start_run "seq 1 $lines" "bench/ingest")
+wait_end "$id"
+read -r started finished status < <(api "$base/runs/$id" | jq -r '.data.run | "\(.startedAt) \(.finishedAt) \(.status)"')
+[[ $status == success ]] || { echo "ingest run ended $status" >&2; exit 1; }
+ms() { date -d "$1" +%s%3N; }
+ingest_ms=$(( $(ms "$finished") - $(ms "$started") ))
+ingest_rate=$(( lines * 1000 / (ingest_ms > 0 ? ingest_ms : 1) ))
+
+echo "tail latency (200 lines, 20 ms apart)..." >&2
+id=$(start_run 'for i in $(seq 1 200); do echo "tick $EPOCHREALTIME"; sleep 0.02; done' "bench/tail")
+tails=$(api -N -H 'Accept: text/event-stream' "$base/runs/$id/events" | while IFS= read -r line; do
+  [[ $line == 'event: end' ]] && break
+  if [[ $line =~ \"message\":\"tick\ ([0-9.]+)\" ]]; then
+    awk -v a="${BASH_REMATCH[1]}" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f\n", (b-a)*1000}'
+  fi
+done)
+tail_p50=$(percentile 50 <<<"$tails")
+tail_p99=$(percentile 99 <<<"$tails")
+
+printf '%-52s %12s %12s %10s\n' "measure" "value" "target" "ratio"
+printf '%-52s %9s ms %9s ms %10s\n' "start -> first harness event, p50" "$start_p50" 150 "$(awk -v v="$start_p50" 'BEGIN {printf "%.2f", v/150}')"
+printf '%-52s %9s ms %12s\n' "start -> first harness event, p95" "$start_p95" "-"
+printf '%-52s %7s ev/s %7s ev/s %10s\n' "ingest, one run of $lines lines" "$ingest_rate" 50000 "$(awk -v v="$ingest_rate" 'BEGIN {printf "%.2f", v/50000}')"
+printf '%-52s %9s ms %9s ms %10s\n' "harness line -> SSE reader, p50" "$tail_p50" 20 "$(awk -v v="$tail_p50" 'BEGIN {printf "%.2f", v/20}')"
+printf '%-52s %9s ms %12s\n' "harness line -> SSE reader, p99" "$tail_p99" "-"
