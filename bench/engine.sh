@@ -42,7 +42,10 @@ start_run() { # prompt branch -> run id
   jq -nc --arg r "$repo" --arg p "$1" --arg b "$2" '{repoId:$r, harness:"exec", prompt:$p, createBranch:true, workingBranch:$b}' |
     api -X POST "$base/runs" -H "Idempotency-Key: $2-$RANDOM$RANDOM" -d @- | jq -r .data.runId
 }
-wait_end() { api -N -H 'Accept: text/event-stream' "$base/runs/$1/events" | grep -m1 -q '^event: end'; }
+# Reads a run's stream until a line matches; grep quitting early makes curl fail to write, which
+# is expected, so only grep's status counts here.
+stream_until() { (set +o pipefail; api -N -H 'Accept: text/event-stream' "$base/runs/$1/events" 2>/dev/null | grep -m1 -q -- "$2"); }
+wait_end() { stream_until "$1" '^event: end'; }
 percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.1f", a[i]}'; }
 
 echo "start latency ($runs runs, 10,000-file repo)..." >&2
@@ -50,7 +53,7 @@ starts=()
 for i in $(seq 1 "$runs"); do
   t0=$EPOCHREALTIME
   id=$(start_run "echo first-line" "bench/start-$i")
-  api -N -H 'Accept: text/event-stream' "$base/runs/$id/events" | grep -m1 -q '"message":"first-line"'
+  stream_until "$id" '"message":"first-line"'
   t1=$EPOCHREALTIME
   starts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)*1000}')")
   wait_end "$id"
