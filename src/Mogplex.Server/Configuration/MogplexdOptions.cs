@@ -65,6 +65,10 @@ public sealed class SandboxOptions
     public string Isolation { get; set; } = "auto";
 
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Prepared checkouts kept per repo and base branch (0 turns the warm pool off).</summary>
+    [Range(0, 16)]
+    public int WarmCheckouts { get; set; } = 1;
 }
 
 /// <summary>Section <c>Harnesses</c>: which harnesses runs may name besides codex and claude-code.</summary>

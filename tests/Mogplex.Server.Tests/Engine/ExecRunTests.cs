@@ -149,6 +149,32 @@ public sealed class ExecRunTests
         Assert.Equal(Enumerable.Range(1, lines), numbers);
     }
 
+    [Fact]
+    public async Task ExecRuns_NewBranchesFromOneBase_TakeWarmCheckoutsWithTheBaseContent()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server, new Dictionary<string, string> { ["README.md"] = "base\n", ["src/a.txt"] = "a\n" });
+
+        var sawWarm = false;
+        for (var i = 0; i < 10 && !sawWarm; i++)
+        {
+            var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "cat README.md src/a.txt\ngit status --porcelain | wc -l\necho x > new.txt", createBranch = true, workingBranch = $"warm/{i}" });
+            var runId = start.Data.GetProperty("runId").GetString()!;
+            var run = await WaitTerminalAsync(client, runId);
+            Assert.Equal("success", run.GetProperty("status").GetString());
+            var events = await AllEventsAsync(client, runId);
+            var messages = events.Select(e => e.GetProperty("message").GetString()).ToList();
+            Assert.Equal(["base", "a", "0"], messages.SkipWhile(m => m != "base").Take(3));
+            Assert.Equal("x\n", GitRepos.Git(source, "show", $"warm/{i}:new.txt"));
+            Assert.Equal(GitRepos.Git(source, "rev-parse", "main").Trim(), GitRepos.Git(source, "rev-parse", $"warm/{i}~1").Trim());
+            var sync = events.Single(e => e.GetProperty("message").GetString()!.StartsWith("Synchronized", StringComparison.Ordinal));
+            sawWarm = sync.GetProperty("payload").GetProperty("checkout").GetString() == "warm";
+        }
+
+        Assert.True(sawWarm, "no run took a warm checkout in 10 runs");
+    }
+
     private static List<int> ProcessesMatching(string marker)
     {
         var found = new List<int>();

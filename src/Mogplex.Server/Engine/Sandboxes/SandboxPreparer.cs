@@ -20,7 +20,7 @@ public sealed record PreparedSandbox(SandboxRecord Record, string Directory, str
 /// which the sandbox may read but not write), checks out the working branch, runs the repo's
 /// install command. Every step is a lifecycle event. One run at a time uses a sandbox.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
@@ -59,23 +59,40 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             var checkout = Path.Combine(dir, "repo");
             var home = Path.Combine(dir, "home");
             var fresh = !Directory.Exists(Path.Combine(checkout, ".git"));
+            var how = fresh ? "cloned" : "reused";
             if (fresh)
             {
                 Directory.CreateDirectory(dir);
                 Directory.CreateDirectory(home);
-                await Git.RunCheckedAsync(["clone", "--shared", "--no-checkout", "--quiet", mirror, checkout], null, ct);
+                var baseCommit = await BaseCommitAsync(mirror, run.BaseBranch, ct);
+                var working = await BranchExistsAsync(mirror, run.WorkingBranch, ct);
+                if (baseCommit is not null && !working && warm.TryTake(repo.Id, run.BaseBranch, baseCommit, checkout))
+                {
+                    // The warm checkout sits at the base commit with a clean tree: naming the new
+                    // branch there is all a checkout would do, without scanning every file.
+                    how = "warm";
+                    await Git.RunCheckedAsync(["update-ref", "refs/heads/" + run.WorkingBranch, baseCommit], checkout, ct);
+                    await Git.RunCheckedAsync(["symbolic-ref", "HEAD", "refs/heads/" + run.WorkingBranch], checkout, ct);
+                }
+                else
+                {
+                    await Git.RunCheckedAsync(["clone", "--shared", "--no-checkout", "--quiet", mirror, checkout], null, ct);
+                    await CheckoutAsync(run, checkout, ct);
+                }
             }
             else
             {
                 await Git.RunCheckedAsync(["fetch", "--prune", "--quiet", "origin"], checkout, ct);
+                await CheckoutAsync(run, checkout, ct);
             }
 
-            await CheckoutAsync(run, checkout, ct);
+            warm.Refill(repo.Id, run.BaseBranch, mirror);
             await emit(events.Create(RunEventTypes.Log, $"Synchronized {run.WorkingBranch}", payload: new JsonObject
             {
                 ["stage"] = "sandbox",
                 ["sandbox"] = record.Id,
                 ["reused"] = reused && !fresh,
+                ["checkout"] = how,
             }));
             await store.Sandboxes.UpdateAsync(
                 new SandboxUpdate
@@ -83,7 +100,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                     Id = record.Id,
                     Status = SandboxStatuses.Running,
                     At = time.GetUtcNow(),
-                    Lifecycle = SandboxService.Lifecycle(record.Id, "checkout_ready", fresh ? "cloned" : "reused", time.GetUtcNow(), run.Id),
+                    Lifecycle = SandboxService.Lifecycle(record.Id, "checkout_ready", how, time.GetUtcNow(), run.Id),
                 },
                 ct);
 
@@ -102,6 +119,15 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             throw;
         }
     }
+
+    private static async Task<string?> BaseCommitAsync(string mirror, string branch, CancellationToken ct)
+    {
+        var result = await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], null, ct);
+        return result.ExitCode == 0 ? result.StdOut.Trim() : null;
+    }
+
+    private static async Task<bool> BranchExistsAsync(string mirror, string branch, CancellationToken ct) =>
+        (await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", "refs/heads/" + branch], null, ct)).ExitCode == 0;
 
     /// <summary>The working branch if it exists, else a new one from the base (an empty repo gets an orphan branch).</summary>
     private static async Task CheckoutAsync(RunRecord run, string checkout, CancellationToken ct)
