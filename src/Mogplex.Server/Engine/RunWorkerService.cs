@@ -34,6 +34,10 @@ public sealed class RunWorkerService(
         await FailLeftoversAsync(stoppingToken);
         var running = new List<Task>();
         var lastMaintenance = DateTimeOffset.MinValue;
+
+        // One outstanding wait on the queue signal at a time: a wait abandoned when a slot frees
+        // would swallow the next "run accepted" signal and delay that run by a whole poll.
+        Task<bool>? signalled = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             running.RemoveAll(t => t.IsCompleted);
@@ -71,7 +75,13 @@ public sealed class RunWorkerService(
             var slotFreed = running.Count > 0 ? Task.WhenAny(running) : Task.Delay(Timeout.Infinite, stoppingToken);
             try
             {
-                await Task.WhenAny(queue.WaitAsync(s_poll, stoppingToken), slotFreed);
+                signalled ??= queue.WaitAsync(s_poll, stoppingToken);
+                await Task.WhenAny(signalled, slotFreed);
+                if (signalled.IsCompleted)
+                {
+                    await signalled;
+                    signalled = null;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -93,7 +93,7 @@ public sealed class WarmCheckoutPool
                 {
                     var dir = Path.Combine(Root, Guid.NewGuid().ToString("N"));
                     await Git.RunCheckedAsync(["clone", "--shared", "--no-checkout", "--quiet", mirror, dir], null, CancellationToken.None);
-                    await Git.RunCheckedAsync(["checkout", "--quiet", "--detach", commit], dir, CancellationToken.None);
+                    await Git.RunCheckedAsync([.. SandboxPreparer.ParallelCheckout, "checkout", "--quiet", "--detach", commit], dir, CancellationToken.None);
                     queue.Enqueue(new Warm(dir, commit));
                 }
             }
