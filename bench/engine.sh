@@ -48,6 +48,13 @@ stream_until() { (set +o pipefail; api -N -H 'Accept: text/event-stream' "$base/
 wait_end() { stream_until "$1" '^event: end'; }
 percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.1f", a[i]}'; }
 
+echo "reference: a plain clone + checkout of the same repo..." >&2
+t0=$EPOCHREALTIME
+git clone -q --no-checkout "$work/src.git" "$work/plain"
+git -C "$work/plain" checkout -q main
+t1=$EPOCHREALTIME
+plain_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)*1000}')
+
 echo "start latency ($runs runs, 10,000-file repo)..." >&2
 starts=()
 for i in $(seq 1 "$runs"); do
@@ -84,6 +91,7 @@ tail_p99=$(percentile 99 <<<"$tails")
 printf '%-52s %12s %12s %10s\n' "measure" "value" "target" "ratio"
 printf '%-52s %9s ms %9s ms %10s\n' "start -> first harness event, p50" "$start_p50" 150 "$(awk -v v="$start_p50" 'BEGIN {printf "%.2f", v/150}')"
 printf '%-52s %9s ms %12s\n' "start -> first harness event, p95" "$start_p95" "-"
+printf '%-52s %9s ms %12s\n' "reference: plain clone + checkout of that repo" "$plain_ms" "-"
 printf '%-52s %7s ev/s %7s ev/s %10s\n' "ingest, one run of $lines lines" "$ingest_rate" 50000 "$(awk -v v="$ingest_rate" 'BEGIN {printf "%.2f", v/50000}')"
 printf '%-52s %9s ms %9s ms %10s\n' "harness line -> SSE reader, p50" "$tail_p50" 20 "$(awk -v v="$tail_p50" 'BEGIN {printf "%.2f", v/20}')"
 printf '%-52s %9s ms %12s\n' "harness line -> SSE reader, p99" "$tail_p99" "-"
