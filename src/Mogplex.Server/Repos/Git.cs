@@ -51,7 +51,9 @@ public static class Git
         var result = await RunAsync(args, workingDirectory, ct);
         if (result.ExitCode != 0)
         {
-            var message = new StringBuilder("git ").Append(args[0]).Append(" failed: ").Append(result.StdErr.Trim()).ToString();
+            // Name the command without its paths and URLs (a URL may carry credentials).
+            var message = new StringBuilder("git ").AppendJoin(' ', args.Where(a => !a.Contains('/', StringComparison.Ordinal)))
+                .Append(" failed: ").Append(result.StdErr.Trim()).ToString();
             throw new InvalidOperationException(message);
         }
 

@@ -10,30 +10,10 @@ public sealed class ExecRunTests
 {
     private static readonly Dictionary<string, string?> s_engine = new() { ["Runs:Workers"] = "true", ["RateLimits:RequestsPerWindow"] = "100000", ["Sandbox:Isolation"] = "none" };
 
-    private static async Task<JsonElement> WaitTerminalAsync(HttpClient client, string runId, TimeSpan? timeout = null) =>
-        await Waits.UntilAsync(
-            async () => (await ApiClient.GetAsync(client, $"/runs/{runId}")).Data.GetProperty("run"),
-            r => r.GetProperty("status").GetString() is "success" or "failed" or "cancelled",
-            timeout,
-            $"run {runId} to end");
+    private static Task<JsonElement> WaitTerminalAsync(HttpClient client, string runId, TimeSpan? timeout = null) =>
+        EngineTestKit.WaitTerminalAsync(client, runId, timeout);
 
-    private static async Task<List<JsonElement>> AllEventsAsync(HttpClient client, string runId)
-    {
-        var all = new List<JsonElement>();
-        string? after = null;
-        while (true)
-        {
-            var page = await ApiClient.GetAsync(client, $"/runs/{runId}/events?limit=200" + (after is null ? "" : $"&after={after}"));
-            var events = page.Data.GetProperty("events").EnumerateArray().ToList();
-            if (events.Count == 0)
-            {
-                return all;
-            }
-
-            all.AddRange(events);
-            after = events[^1].GetProperty("id").GetString();
-        }
-    }
+    private static Task<List<JsonElement>> AllEventsAsync(HttpClient client, string runId) => EngineTestKit.AllEventsAsync(client, runId);
 
     [Fact]
     public async Task ExecRun_ChangesRepo_CommitLandsOnWorkingBranchOfSource()
