@@ -52,7 +52,7 @@ step "GET /repos"
 api "$base/repos" | jq -c '.data.repos[]'
 
 step "POST /runs (harness exec: the prompt is a script run in the sandbox)"
-script='printf "# Hello from Mogplex\\n" > HELLO.md
+script='echo "# Hello from Mogplex" > HELLO.md
 echo "wrote HELLO.md"'
 body=$(jq -nc --arg repo "$repo_id" --arg prompt "$script" '{repoId: $repo, harness: "exec", prompt: $prompt, createBranch: true, workingBranch: "demo/hello"}')
 run=$(api -X POST "$base/runs" -H 'Content-Type: application/json' -H "Idempotency-Key: quickstart-$(date +%s)" -d "$body")
