@@ -1,9 +1,25 @@
+using System.Collections.Concurrent;
 using Dapper;
 
 namespace Mogplex.Storage.Sqlite.Stores;
 
+/// <summary>
+/// Tokens. Lookups by hash (every authenticated request) are cached in memory; any process that
+/// changes a token through this store (the server, or an operator command beside it) rewrites a
+/// marker file next to the database after its commit, and every lookup compares the marker's
+/// write time (one stat) with the one its cache was filled under. A revocation therefore takes
+/// effect on the next request. Order matters: a lookup reads the marker before the database,
+/// a change commits before it touches the marker, so no lookup can cache a stale record under a
+/// fresh marker.
+/// </summary>
 internal sealed class SqliteTokenStore(SqliteDatabase db) : ITokenStore
 {
+    private const int MaxCached = 10_000;
+
+    private readonly ConcurrentDictionary<string, (long Version, TokenRecord Token)> _byHash = new(StringComparer.Ordinal);
+
+    private string MarkerPath => db.Path + ".tokens-changed";
+
     private sealed class Row
     {
         public string Id { get; set; } = "";
@@ -40,12 +56,41 @@ internal sealed class SqliteTokenStore(SqliteDatabase db) : ITokenStore
             },
             t), cancellationToken);
 
-    public Task<TokenRecord?> FindTokenByHashAsync(string tokenHash, CancellationToken cancellationToken) =>
-        db.ReadAsync(async c =>
+    public async Task<TokenRecord?> FindTokenByHashAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        var version = MarkerVersion();
+        if (_byHash.TryGetValue(tokenHash, out var cached) && cached.Version == version)
+        {
+            return cached.Token;
+        }
+
+        var token = await db.ReadAsync(async c =>
         {
             var row = await c.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM tokens WHERE token_hash = @tokenHash", new { tokenHash });
             return row is null ? null : Map(row);
         }, cancellationToken);
+        if (token is not null)
+        {
+            if (_byHash.Count >= MaxCached)
+            {
+                _byHash.Clear();
+            }
+
+            _byHash[tokenHash] = (version, token);
+        }
+
+        return token;
+    }
+
+    /// <summary>The marker's write time: changes whenever any process changed a token.</summary>
+    private long MarkerVersion() => File.GetLastWriteTimeUtc(MarkerPath).Ticks;
+
+    private void TouchMarker()
+    {
+        // Content changes too, so that two changes within the clock's resolution still differ in size or time.
+        File.WriteAllText(MarkerPath, Guid.NewGuid().ToString("N"));
+        File.SetLastWriteTimeUtc(MarkerPath, DateTime.UtcNow.AddTicks(Random.Shared.Next(1, 1000)));
+    }
 
     public Task<IReadOnlyList<TokenRecord>> ListTokensAsync(string? userId, CancellationToken cancellationToken) =>
         db.ReadAsync<IReadOnlyList<TokenRecord>>(async c =>
@@ -53,8 +98,9 @@ internal sealed class SqliteTokenStore(SqliteDatabase db) : ITokenStore
                 $"SELECT {Columns} FROM tokens WHERE (@userId IS NULL OR user_id = @userId) ORDER BY created_at DESC, id DESC",
                 new { userId })).Select(Map)], cancellationToken);
 
-    public Task<bool> RevokeTokenAsync(string tokenId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        db.WriteAsync(async (c, t) =>
+    public async Task<bool> RevokeTokenAsync(string tokenId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var found = await db.WriteAsync(async (c, t) =>
         {
             var exists = await c.ExecuteScalarAsync<long>("SELECT count(*) FROM tokens WHERE id = @tokenId", new { tokenId }, t);
             await c.ExecuteAsync(
@@ -63,12 +109,26 @@ internal sealed class SqliteTokenStore(SqliteDatabase db) : ITokenStore
                 t);
             return exists > 0;
         }, cancellationToken);
+        TouchMarker();
+        return found;
+    }
 
-    public Task TouchTokenAsync(string tokenId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        db.WriteAsync(async (c, t) => await c.ExecuteAsync(
+    public async Task TouchTokenAsync(string tokenId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await db.WriteAsync(async (c, t) => await c.ExecuteAsync(
             "UPDATE tokens SET last_used_at = @at WHERE id = @tokenId",
             new { tokenId, at = SqliteTime.ToMs(now) },
             t), cancellationToken);
+
+        // Bookkeeping only (no marker): keep this process's cached copy in step.
+        foreach (var (hash, entry) in _byHash)
+        {
+            if (entry.Token.Id == tokenId)
+            {
+                _byHash.TryUpdate(hash, (entry.Version, entry.Token with { LastUsedAt = SqliteTime.FromMs(SqliteTime.ToMs(now)) }), entry);
+            }
+        }
+    }
 
     private static TokenRecord Map(Row r) => new(
         r.Id,
