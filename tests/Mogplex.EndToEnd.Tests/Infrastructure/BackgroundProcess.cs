@@ -3,7 +3,10 @@ using System.Text;
 
 namespace Mogplex.EndToEnd.Tests.Infrastructure;
 
-/// <summary>A process left running (e.g. <c>curl -N</c> on an event stream) whose stdout can be awaited line by line.</summary>
+/// <summary>
+/// A process left running (<c>curl -N</c> on an event stream, <c>mogplexd serve</c>) whose output is
+/// captured and can be awaited: every output line and the exit wake the waiters.
+/// </summary>
 public sealed class BackgroundProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -13,6 +16,12 @@ public sealed class BackgroundProcess : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private BackgroundProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int? ExitCodeOrNull => _process.HasExited ? _process.ExitCode : null;
 
     public string StdOut
     {
@@ -36,12 +45,13 @@ public sealed class BackgroundProcess : IAsyncDisposable
         }
     }
 
-    public static BackgroundProcess Start(string fileName, IReadOnlyList<string> args)
+    public static BackgroundProcess Start(string fileName, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? env = null, string? workingDirectory = null)
     {
-        var process = new Process { StartInfo = ProcessRunner.StartInfo(fileName, args) };
+        var process = new Process { StartInfo = ProcessRunner.StartInfo(fileName, args, env, workingDirectory), EnableRaisingEvents = true };
         var background = new BackgroundProcess(process);
         process.OutputDataReceived += (_, e) => background.Append(background._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => background.Append(background._stderr, e.Data);
+        process.Exited += (_, _) => background.Append(background._stderr, null);
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
@@ -49,8 +59,11 @@ public sealed class BackgroundProcess : IAsyncDisposable
         return background;
     }
 
-    /// <summary>Waits (woken by each output line, bounded) until stdout contains <paramref name="text"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    /// <summary>
+    /// Waits (woken by each output line or the exit, bounded) until <paramref name="condition"/>
+    /// holds for (stdout, stderr); false when the process exits or the time runs out first.
+    /// </summary>
+    public async Task<bool> WaitUntilAsync(Func<string, string, bool> condition, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -58,9 +71,9 @@ public sealed class BackgroundProcess : IAsyncDisposable
             Task changed;
             lock (_lock)
             {
-                if (_stdout.ToString().Contains(text, StringComparison.Ordinal))
+                if (condition(_stdout.ToString(), _stderr.ToString()))
                 {
-                    return;
+                    return true;
                 }
 
                 changed = _changed.Task;
@@ -69,7 +82,7 @@ public sealed class BackgroundProcess : IAsyncDisposable
             var remaining = timeout - deadline.Elapsed;
             if (remaining <= TimeSpan.Zero || _process.HasExited)
             {
-                Assert.Fail($"'{text}' did not appear on stdout within {timeout.TotalSeconds:0}s (exited: {_process.HasExited})\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}");
+                return false;
             }
 
             try
@@ -83,18 +96,37 @@ public sealed class BackgroundProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until stdout contains <paramref name="text"/>; fails the test otherwise.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        if (!await WaitUntilAsync((stdout, _) => stdout.Contains(text, StringComparison.Ordinal), timeout))
+        {
+            Assert.Fail($"'{text}' did not appear on stdout within {timeout.TotalSeconds:0}s (exited: {_process.HasExited})\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}");
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (!await TryWaitForExitAsync(timeout))
+        {
+            Assert.Fail($"{_process.StartInfo.FileName} (pid {Pid}) did not exit within {timeout.TotalSeconds:0}s\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits for the exit, bounded; false when it is still running (Dispose kills it).</summary>
+    public async Task<bool> TryWaitForExitAsync(TimeSpan timeout)
     {
         try
         {
             await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+            return true;
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"{_process.StartInfo.FileName} did not exit within {timeout.TotalSeconds:0}s\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}");
+            return false;
         }
-
-        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
@@ -109,6 +141,7 @@ public sealed class BackgroundProcess : IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
+            // It exited between the check and the kill.
         }
         catch (TimeoutException)
         {

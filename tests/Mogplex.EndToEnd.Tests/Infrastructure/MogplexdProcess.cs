@@ -142,13 +142,9 @@ public sealed class MogplexdProcess : IAsyncDisposable
 /// <summary>A running <c>mogplexd serve</c>: its addresses, captured output, and a graceful stop (SIGTERM).</summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
-    private readonly Lock _lock = new();
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly BackgroundProcess _process;
 
-    private ServerProcess(Process process, int port, string dataDir)
+    private ServerProcess(BackgroundProcess process, int port, string dataDir)
     {
         _process = process;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
@@ -159,48 +155,19 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string SocketPath { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
-    public int? ExitCodeOrNull => _process.HasExited ? _process.ExitCode : null;
+    public int? ExitCodeOrNull => _process.ExitCodeOrNull;
 
     /// <summary>Everything the server wrote to stderr so far (its JSON log lines).</summary>
-    public string StdErr
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string StdErr => _process.StdErr;
 
-    public string StdOut
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _stdout.ToString();
-            }
-        }
-    }
+    public string StdOut => _process.StdOut;
 
-    internal static ServerProcess Start(string binary, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? env, string workingDirectory, int port, string dataDir)
-    {
-        var process = new Process { StartInfo = ProcessRunner.StartInfo(binary, args, env, workingDirectory), EnableRaisingEvents = true };
-        var server = new ServerProcess(process, port, dataDir);
-        process.OutputDataReceived += (_, e) => server.Append(server._stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(server._stderr, e.Data);
-        process.Exited += (_, _) => server.Append(server._stderr, null);
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return server;
-    }
+    internal static ServerProcess Start(string binary, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? env, string workingDirectory, int port, string dataDir) =>
+        new(BackgroundProcess.Start(binary, args, env, workingDirectory), port, dataDir);
 
     /// <summary>A client for the TCP listener.</summary>
     public HttpClient CreateClient(string? token = null)
@@ -223,34 +190,11 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var deadline = Stopwatch.StartNew();
         var listening = $"{BaseAddress.ToString().TrimEnd('/')} (data "; // end of "mogplexd <version> listening on <addresses> (data ..."
-        while (true)
+        if (!await _process.WaitUntilAsync((_, stderr) => stderr.Contains(listening, StringComparison.Ordinal), timeout))
         {
-            Task changed;
-            lock (_lock)
-            {
-                if (_stderr.ToString().Contains(listening, StringComparison.Ordinal))
-                {
-                    break;
-                }
-
-                changed = _changed.Task;
-            }
-
-            var remaining = timeout - deadline.Elapsed;
-            if (_process.HasExited || remaining <= TimeSpan.Zero)
-            {
-                await WaitForExitQuietlyAsync();
-                return false;
-            }
-
-            try
-            {
-                await changed.WaitAsync(remaining, TestContext.Current.CancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // Reported at the top of the loop.
-            }
+            // Exited, or still running after its deadline: the caller reports it; Dispose kills it.
+            await _process.TryWaitForExitAsync(TimeSpan.FromSeconds(5));
+            return false;
         }
 
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -279,18 +223,6 @@ public sealed class ServerProcess : IAsyncDisposable
         return false;
     }
 
-    private async Task WaitForExitQuietlyAsync()
-    {
-        try
-        {
-            await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            // Still running after its deadline: the caller reports it; Dispose kills it.
-        }
-    }
-
     /// <summary>Sends SIGTERM (the graceful stop an init system sends) and waits, bounded, for the exit code.</summary>
     public async Task<int> StopAsync()
     {
@@ -307,57 +239,7 @@ public sealed class ServerProcess : IAsyncDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"mogplexd (pid {Pid}) did not exit within {timeout.TotalSeconds:0}s\n--- stderr\n{StdErr}");
-        }
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
-        return _process.ExitCode;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited between the check and the kill.
-        }
-        catch (TimeoutException)
-        {
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
-
-    private void Append(StringBuilder target, string? line)
-    {
-        TaskCompletionSource changed;
-        lock (_lock)
-        {
-            if (line is not null)
-            {
-                target.Append(line).Append('\n');
-            }
-
-            changed = _changed;
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        changed.TrySetResult();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
