@@ -23,18 +23,11 @@ public sealed class RunService(
     TimeProvider time,
     IOptionsMonitor<RateLimitOptions> limits,
     IOptionsMonitor<ApiOptions> api,
-    IOptionsMonitor<HarnessOptions> harnessOptions,
-    ServeSettings settings,
+    Engine.Harnesses.HarnessRegistry harnesses,
     IRunCancellationSignal cancellation,
     Engine.RunQueueSignal queue)
 {
     public const int MaxIdempotencyKeyLength = 200;
-
-    /// <summary>The harnesses a run may name on this server.</summary>
-    public IReadOnlySet<string> EnabledHarnesses =>
-        harnessOptions.CurrentValue.ExecEnabled || settings.Dev
-            ? new HashSet<string>(StringComparer.Ordinal) { "codex", "claude-code", "exec" }
-            : new HashSet<string>(StringComparer.Ordinal) { "codex", "claude-code" };
 
     public async Task<IResult> StartAsync(Caller caller, string? idempotencyKeyHeader, System.Text.Json.JsonElement body, CancellationToken ct)
     {
@@ -49,7 +42,7 @@ public sealed class RunService(
             return ApiResults.BadRequest($"Idempotency-Key exceeds maximum length of {MaxIdempotencyKeyLength} characters");
         }
 
-        var (input, error) = StartRunInput.Parse(body, EnabledHarnesses);
+        var (input, error) = StartRunInput.Parse(body, harnesses.EnabledNames);
         if (input is null)
         {
             return ApiResults.BadRequest(error!);
