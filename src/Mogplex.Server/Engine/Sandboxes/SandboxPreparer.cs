@@ -20,13 +20,13 @@ public sealed record PreparedSandbox(SandboxRecord Record, string Directory, str
 /// which the sandbox may read but not write), checks out the working branch, runs the repo's
 /// install command. Every step is a lifecycle event. One run at a time uses a sandbox.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
     public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
-        var mirror = DataDirectory.MirrorPath(settings.DataDir, repo.Id);
+        var mirror = mirrors.PathOf(repo.Id);
         await Git.RunCheckedAsync(["--git-dir", mirror, "fetch", "--prune", "--quiet", "origin"], null, ct);
 
         var now = time.GetUtcNow();
@@ -65,7 +65,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 Directory.CreateDirectory(dir);
                 Directory.CreateDirectory(home);
                 var baseCommit = await BaseCommitAsync(mirror, run.BaseBranch, ct);
-                var working = await BranchExistsAsync(mirror, run.WorkingBranch, ct);
+                var working = await mirrors.BranchExistsAsync(repo.Id, run.WorkingBranch, ct);
                 if (baseCommit is not null && !working && warm.TryTake(repo.Id, run.BaseBranch, baseCommit, checkout))
                 {
                     // The warm checkout sits at the base commit with a clean tree: naming the new
@@ -131,9 +131,6 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         var result = await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], null, ct);
         return result.ExitCode == 0 ? result.StdOut.Trim() : null;
     }
-
-    private static async Task<bool> BranchExistsAsync(string mirror, string branch, CancellationToken ct) =>
-        (await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", "refs/heads/" + branch], null, ct)).ExitCode == 0;
 
     /// <summary>The working branch if it exists, else a new one from the base (an empty repo gets an orphan branch).</summary>
     private static async Task CheckoutAsync(RunRecord run, string checkout, CancellationToken ct)
