@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the tests and the quick start need on a fresh machine, only when missing.
-# Debian packages: git, curl, jq (tests drive the published server with curl), wrk (benchmarks).
+# Debian packages: git, curl, jq (tests drive the published server with curl), clang and zlib
+# (the linker Native AOT uses for the mogplex binary); with --bench: wrk, hyperfine, gh (benchmarks).
 set -euo pipefail
 missing=()
 for tool in git curl jq; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[[ -e /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 if [[ ${1:-} == --bench ]]; then
-  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  for tool in wrk hyperfine gh; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
 fi
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2

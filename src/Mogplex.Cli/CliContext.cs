@@ -1,0 +1,59 @@
+using Mogplex.Cli.Configuration;
+using Mogplex.Cli.Terminal;
+using Mogplex.Client;
+
+namespace Mogplex.Cli;
+
+/// <summary>
+/// What every command gets: the terminal, the environment, a clock, and a <em>lazy</em> client (so
+/// <c>--help</c> and usage errors never read the token or touch the network).
+/// </summary>
+public sealed class CliContext : IDisposable
+{
+    private readonly Func<ServerAddress, HttpMessageHandler?> _handlerFactory;
+    private MogplexClient? _client;
+
+    public CliContext(ITerminal terminal, Func<string, string?> environment, TimeProvider time, Func<ServerAddress, HttpMessageHandler?>? handlerFactory = null)
+    {
+        Terminal = terminal;
+        Environment = environment;
+        Time = time;
+        _handlerFactory = handlerFactory ?? (_ => null);
+        Settings = new CliSettings(environment, terminal.Stderr);
+    }
+
+    public ITerminal Terminal { get; }
+
+    public Func<string, string?> Environment { get; }
+
+    public TimeProvider Time { get; }
+
+    public CliSettings Settings { get; }
+
+    /// <summary>Colour only on a terminal, and only when <c>NO_COLOR</c> is unset.</summary>
+    public bool UseColor => Terminal.IsOutputTerminal && string.IsNullOrEmpty(Environment("NO_COLOR"));
+
+    /// <summary>Poll interval of <c>runs events --follow</c> against servers without the stream (cli.md: 1.5 s).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>How long the follower keeps trying to reach a server that went away before giving up (exit 69).</summary>
+    public TimeSpan ReconnectPatience { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A stream silent for this long (the server sends a keep-alive every 15 s) is treated as dropped.</summary>
+    public TimeSpan StreamIdleLimit { get; init; } = TimeSpan.FromSeconds(45);
+
+    public MogplexClient Client()
+    {
+        if (_client is null)
+        {
+            var address = Settings.Address();
+            var token = Settings.Token();
+            var http = HttpClientFactory.Create(address, $"mogplex/{VersionInfo.Version}", _handlerFactory(address));
+            _client = new MogplexClient(http, address, token);
+        }
+
+        return _client;
+    }
+
+    public void Dispose() => _client?.Dispose();
+}

@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Text.Json;
+using Mogplex.Cli.Commands.Common;
+using Mogplex.Cli.Commands.Runs.Common;
+using Mogplex.Cli.Terminal;
+
+namespace Mogplex.Cli.Commands;
+
+public sealed record RunOptions(
+    string? RepoId,
+    string? Harness,
+    string? BaseBranch,
+    string? Branch,
+    bool CreateBranch,
+    string? Root,
+    string? IdempotencyKey,
+    bool Json,
+    IReadOnlyList<string> Prompt);
+
+/// <summary><c>mogplex run --repo &lt;id&gt; [flags] "&lt;prompt&gt;"</c>: starts a run.</summary>
+public static class RunCommand
+{
+    public const string RepoRequired = "run: --repo <id> is required (find IDs via `mogplex repos list`)";
+
+    /// <summary>The server's prompt limit; a longer prompt read from stdin is refused before sending.</summary>
+    public const int MaxPromptChars = 100_000;
+
+    public static Command Create(CliContext context)
+    {
+        var repo = new Option<string?>("--repo") { Description = "Repository ID (required; see `mogplex repos list`)", HelpName = "id" };
+        var harness = new Option<string?>("--harness") { Description = "Agent runtime: codex or claude-code (default: the server decides, codex)", HelpName = "codex|claude-code" };
+        harness.CompletionSources.Add("codex", "claude-code");
+        var baseBranch = new Option<string?>("--base-branch") { Description = "Base branch (default: the repo's default branch)", HelpName = "name" };
+        var branch = new Option<string?>("--branch") { Description = "Working branch the agent commits to (default: the base branch)", HelpName = "name" };
+        var createBranch = new Option<bool>("--create-branch") { Description = "Create the working branch from the base branch" };
+        var root = new Option<string?>("--root") { Description = "Monorepo subpath to work in (default: the repo's root)", HelpName = "dir" };
+        var key = new Option<string?>("--idempotency-key") { Description = "Your own key to make retries safe (default: a fresh UUID)", HelpName = "k" };
+        var json = new Option<bool>("--json") { Description = "Print the run object (with replayed) as one JSON line" };
+        var prompt = new Argument<string[]>("prompt") { Description = "The prompt (words are joined by spaces); - or none with stdin piped reads it from stdin", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command(
+            "run",
+            "Start a run.\n\nExample:\n  mogplex run --repo 7f3c... --create-branch --branch fix/readme \"Fix the typo in README.md\"")
+        {
+            repo, harness, baseBranch, branch, createBranch, root, key, json, prompt,
+        };
+        command.SetAction((parse, ct) => RunAsync(
+            context,
+            new RunOptions(
+                parse.GetValue(repo),
+                parse.GetValue(harness),
+                parse.GetValue(baseBranch),
+                parse.GetValue(branch),
+                parse.GetValue(createBranch),
+                parse.GetValue(root),
+                parse.GetValue(key),
+                parse.GetValue(json),
+                parse.GetValue(prompt) ?? []),
+            ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(CliContext context, RunOptions options, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(options.RepoId))
+        {
+            throw new UsageException(RepoRequired);
+        }
+
+        var prompt = await ReadPromptAsync(context, options.Prompt, ct);
+        var key = options.IdempotencyKey ?? Guid.NewGuid().ToString();
+        if (key.Trim().Length == 0)
+        {
+            throw new UsageException("run: --idempotency-key must not be empty");
+        }
+
+        var body = Body(options, prompt);
+        var run = await context.Client().Runs.StartAsync(body, key, ct);
+        var output = context.Terminal.Stdout;
+        if (options.Json)
+        {
+            JsonOutput.WriteLine(output, run);
+            return ExitCodes.Success;
+        }
+
+        var runId = Fields.Str(run, "runId");
+        var status = Fields.Str(run, "status");
+        output.WriteLine(Fields.Bool(run, "replayed")
+            ? $"matched existing run {Text.OneLine(runId)} ({Text.OneLine(status)})"
+            : $"started run {Text.OneLine(runId)} ({Text.OneLine(status)})");
+        output.WriteLine($"repo    {Text.OneLine(Fields.Str(run, "repoId"))}");
+        output.WriteLine($"harness {Text.OneLine(Fields.Str(run, "harness"))}");
+        output.WriteLine($"branch  {RunText.Branch(run)}");
+        output.WriteLine($"tail events: mogplex runs events {Text.OneLine(runId)} --follow");
+        return ExitCodes.Success;
+    }
+
+    private static async Task<string> ReadPromptAsync(CliContext context, IReadOnlyList<string> words, CancellationToken ct)
+    {
+        var fromStdin = words is ["-"] || (words.Count == 0 && context.Terminal.IsInputRedirected);
+        if (words.Count == 0 && !fromStdin)
+        {
+            throw new UsageException("run: a prompt is required (as arguments, or - to read it from stdin)");
+        }
+
+        if (!fromStdin)
+        {
+            return string.Join(' ', words);
+        }
+
+        // Read at most one character past the limit: enough to refuse, never the whole of a huge input.
+        var buffer = new char[MaxPromptChars + 1];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await context.Terminal.Stdin.ReadAsync(buffer.AsMemory(read), ct);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        var prompt = new string(buffer, 0, read).Trim();
+        if (prompt.Length == 0)
+        {
+            throw new UsageException("run: the prompt read from stdin is empty");
+        }
+
+        if (read > MaxPromptChars)
+        {
+            throw new UsageException($"run: the prompt read from stdin is longer than {MaxPromptChars:N0} characters");
+        }
+
+        return prompt;
+    }
+
+    /// <summary>The request body: only the fields the user set (an omitted root differs from a null one on the server).</summary>
+    internal static ReadOnlyMemory<byte> Body(RunOptions options, string prompt)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512 + prompt.Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("repoId", options.RepoId);
+            writer.WriteString("prompt", prompt);
+            WriteIfSet(writer, "harness", options.Harness);
+            WriteIfSet(writer, "baseBranch", options.BaseBranch);
+            WriteIfSet(writer, "workingBranch", options.Branch);
+            if (options.CreateBranch)
+            {
+                writer.WriteBoolean("createBranch", true);
+            }
+
+            WriteIfSet(writer, "rootDirectory", options.Root);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Mogplex.Cli.Commands.Common;
+using Mogplex.Cli.Terminal;
+
+namespace Mogplex.Cli.Commands.Runs;
+
+public sealed record RunsListOptions(string? RepoId, string? Status, int? Limit, bool Json);
+
+/// <summary>[beyond] <c>mogplex runs list [--repo ID] [--status S] [--limit N] [--json]</c>: newest first.</summary>
+public static class RunsListCommand
+{
+    public const string NotListed = "this server does not list runs";
+
+    public static Command Create(CliContext context)
+    {
+        var repo = new Option<string?>("--repo") { Description = "Only runs of this repository", HelpName = "id" };
+        var status = new Option<string?>("--status") { Description = "Only runs with this status", HelpName = "pending|streaming|success|failed|cancelled" };
+        status.CompletionSources.Add("pending", "streaming", "success", "failed", "cancelled");
+        var limit = CommonOptions.Limit("runs (server default 20, at most 200)");
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List your runs, newest first (needs a server with GET /runs, such as mogplexd).\n\nExample:\n  mogplex runs list --status failed --json | jq -r .runId") { repo, status, limit, json };
+        command.SetAction((parse, ct) => RunAsync(context, new RunsListOptions(parse.GetValue(repo), parse.GetValue(status), parse.GetValue(limit), parse.GetValue(json)), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(CliContext context, RunsListOptions options, CancellationToken ct)
+    {
+        var page = await context.Client().Runs.ListAsync(options.RepoId, options.Status, options.Limit, null, ct)
+            ?? throw new ExitCodeException(ExitCodes.Failure, NotListed);
+        var runs = Fields.Child(page, "runs");
+        var output = context.Terminal.Stdout;
+        if (options.Json)
+        {
+            foreach (var run in Fields.Items(runs))
+            {
+                JsonOutput.WriteLine(output, run);
+            }
+
+            return ExitCodes.Success;
+        }
+
+        var table = new TablePrinter("RUN", "STATUS", "HARNESS", "REPO", "BRANCH", "CREATED");
+        foreach (var run in Fields.Items(runs))
+        {
+            table.Add(
+                Fields.Str(run, "runId"),
+                Fields.Str(run, "status"),
+                Fields.Str(run, "harness"),
+                Fields.Str(run, "repoId"),
+                Fields.Str(run, "branch", "working"),
+                Fields.Str(run, "createdAt"));
+        }
+
+        table.Write(output);
+        return ExitCodes.Success;
+    }
+}

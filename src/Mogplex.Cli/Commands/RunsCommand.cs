@@ -1,0 +1,17 @@
+using System.CommandLine;
+using Mogplex.Cli.Commands.Runs;
+
+namespace Mogplex.Cli.Commands;
+
+/// <summary><c>mogplex runs</c>: registers its verbs.</summary>
+public static class RunsCommand
+{
+    public static Command Create(CliContext context) =>
+        new("runs", "Inspect, follow and cancel runs.")
+        {
+            RunsGetCommand.Create(context),
+            RunsEventsCommand.Create(context),
+            RunsCancelCommand.Create(context),
+            RunsListCommand.Create(context),
+        };
+}

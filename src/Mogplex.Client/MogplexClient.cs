@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Mogplex.Client;
+
+/// <summary>
+/// The typed v1 client, grouped by resource (<c>client.Runs.GetAsync</c>). It unwraps the
+/// <c>{ok,data}</c> envelope and returns <c>data</c> as JSON exactly as the server sent it, so
+/// callers can print it unchanged (<c>--json</c>) and read the fields they need; an
+/// <c>{ok:false}</c> answer becomes an <see cref="ApiException"/>, a transport failure a
+/// <see cref="ServerUnreachableException"/>. Nothing is retried here: a 429 is the caller's to
+/// retry (exit 75), and only the event follower reconnects.
+/// </summary>
+public sealed class MogplexClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _token;
+
+    public MogplexClient(HttpClient http, ServerAddress address, string token, TimeSpan? requestTimeout = null)
+    {
+        _http = http;
+        _token = token;
+        Address = address;
+        RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(60);
+        Runs = new RunsClient(this);
+        Repos = new ReposClient(this);
+        Sandboxes = new SandboxesClient(this);
+    }
+
+    public ServerAddress Address { get; }
+
+    /// <summary>How long a plain request may take, headers and body.</summary>
+    public TimeSpan RequestTimeout { get; }
+
+    public RunsClient Runs { get; }
+
+    public ReposClient Repos { get; }
+
+    public SandboxesClient Sandboxes { get; }
+
+    internal HttpRequestMessage NewRequest(HttpMethod method, string relative, params (string Name, string? Value)[] query)
+    {
+        var path = relative + QueryString(query);
+        var request = new HttpRequestMessage(method, Address.ApiUri(path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        return request;
+    }
+
+    /// <summary>Sends a request and returns the envelope's <c>data</c>.</summary>
+    internal async Task<JsonElement> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(RequestTimeout);
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token, ct);
+        return await ReadDataAsync(response, timeout.Token, ct);
+    }
+
+    /// <summary>Sends and returns the response with its headers read (the caller owns it).</summary>
+    internal async Task<HttpResponseMessage> SendRawAsync(
+        HttpRequestMessage request, HttpCompletionOption completion, CancellationToken attempt, CancellationToken caller)
+    {
+        try
+        {
+            return await _http.SendAsync(request, completion, attempt);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ServerUnreachableException(Address.Display, Reason(e), e);
+        }
+        catch (OperationCanceledException e) when (!caller.IsCancellationRequested)
+        {
+            throw new ServerUnreachableException(Address.Display, $"no answer within {RequestTimeout.TotalSeconds:0}s", e);
+        }
+    }
+
+    internal async Task<JsonElement> ReadDataAsync(HttpResponseMessage response, CancellationToken attempt, CancellationToken caller)
+    {
+        byte[] body;
+        try
+        {
+            body = await response.Content.ReadAsByteArrayAsync(attempt);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ServerUnreachableException(Address.Display, Reason(e), e);
+        }
+        catch (OperationCanceledException e) when (!caller.IsCancellationRequested)
+        {
+            throw new ServerUnreachableException(Address.Display, $"no answer within {RequestTimeout.TotalSeconds:0}s", e);
+        }
+
+        return ParseEnvelope(response, body);
+    }
+
+    internal static JsonElement ParseEnvelope(HttpResponseMessage response, ReadOnlySpan<byte> body)
+    {
+        var status = response.StatusCode;
+        JsonDocument? document = null;
+        try
+        {
+            document = JsonDocument.Parse(body.ToArray());
+        }
+        catch (JsonException)
+        {
+        }
+
+        using (document)
+        {
+            var root = document?.RootElement;
+            if (root is { ValueKind: JsonValueKind.Object } r && r.TryGetProperty("ok", out var ok) && ok.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                if (ok.ValueKind == JsonValueKind.True && response.IsSuccessStatusCode && r.TryGetProperty("data", out var data))
+                {
+                    return data.Clone();
+                }
+
+                if (r.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+                {
+                    var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : $"HTTP_{(int)status}";
+                    var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : $"HTTP {(int)status}";
+                    throw new ApiException(status, code, message, isEnvelope: true, RetryAfter(response));
+                }
+            }
+        }
+
+        var what = response.IsSuccessStatusCode ? "an answer that is not a Mogplex API envelope" : $"HTTP {(int)status} {response.ReasonPhrase}".TrimEnd();
+        throw new ApiException(status, $"HTTP_{(int)status}", $"unexpected answer from the server: {what}", isEnvelope: false, RetryAfter(response));
+    }
+
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    private static string Reason(HttpRequestException e)
+    {
+        // The innermost socket error says what happened ("Connection refused", "No such file or directory").
+        Exception inner = e;
+        while (inner.InnerException is { } next)
+        {
+            inner = next;
+        }
+
+        return inner.Message.TrimEnd('.');
+    }
+
+    private static string QueryString((string Name, string? Value)[] query)
+    {
+        var parts = query.Where(q => q.Value is not null).Select(q => $"{q.Name}={Uri.EscapeDataString(q.Value!)}").ToList();
+        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+    }
+
+    internal static string Id(string id) => Uri.EscapeDataString(id);
+
+    internal static string? Number(int? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    public void Dispose() => _http.Dispose();
+}

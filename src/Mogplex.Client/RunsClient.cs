@@ -1,0 +1,115 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Mogplex.Client.Streaming;
+
+namespace Mogplex.Client;
+
+/// <summary>The run routes: start, get, events (page or live stream), cancel, [beyond] list.</summary>
+public sealed class RunsClient(MogplexClient client)
+{
+    /// <summary><c>POST /runs</c>: the run detail plus <c>replayed</c>.</summary>
+    public async Task<JsonElement> StartAsync(ReadOnlyMemory<byte> jsonBody, string idempotencyKey, CancellationToken ct)
+    {
+        using var request = client.NewRequest(HttpMethod.Post, "/runs");
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        request.Content = new ReadOnlyMemoryContent(jsonBody);
+        request.Content.Headers.ContentType = new("application/json") { CharSet = Encoding.UTF8.WebName };
+        return await client.SendAsync(request, ct);
+    }
+
+    /// <summary><c>GET /runs/{id}</c>: the run detail (the <c>run</c> of the answer).</summary>
+    public async Task<JsonElement> GetAsync(string runId, CancellationToken ct)
+    {
+        using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}");
+        var data = await client.SendAsync(request, ct);
+        return data.GetProperty("run");
+    }
+
+    /// <summary><c>GET /runs/{id}/events</c>: <c>{run, events}</c>; <paramref name="after"/> is [beyond].</summary>
+    public async Task<JsonElement> EventsAsync(string runId, int? limit, string? after, CancellationToken ct)
+    {
+        using var request = client.NewRequest(
+            HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/events", ("limit", MogplexClient.Number(limit)), ("after", after));
+        return await client.SendAsync(request, ct);
+    }
+
+    /// <summary>
+    /// Asks for the [beyond] live stream. Returns an open <see cref="RunEventFeed"/> when the
+    /// server answers with Server-Sent Events, or the ordinary page (<c>{run, events}</c>) when it
+    /// does not offer the stream.
+    /// </summary>
+    public async Task<EventsAnswer> OpenStreamAsync(string runId, string? lastEventId, CancellationToken ct)
+    {
+        var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/events");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        headers.CancelAfter(client.RequestTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token, ct);
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+
+        if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        {
+            Stream body;
+            try
+            {
+                body = await response.Content.ReadAsStreamAsync(ct);
+            }
+            catch (HttpRequestException e)
+            {
+                response.Dispose();
+                request.Dispose();
+                throw new ServerUnreachableException(client.Address.Display, e.Message, e);
+            }
+
+            return new EventsAnswer(new RunEventFeed(request, response, body), null);
+        }
+
+        using (request)
+        using (response)
+        {
+            return new EventsAnswer(null, await client.ReadDataAsync(response, headers.Token, ct));
+        }
+    }
+
+    /// <summary><c>POST /runs/{id}/cancel</c>: <c>{run, status, alreadyTerminal}</c>.</summary>
+    public async Task<JsonElement> CancelAsync(string runId, CancellationToken ct)
+    {
+        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/cancel");
+        return await client.SendAsync(request, ct);
+    }
+
+    /// <summary>
+    /// [beyond] <c>GET /runs</c>: <c>{runs, nextCursor}</c>, or null when the server has no such
+    /// route (a 404 or 405 without the API envelope).
+    /// </summary>
+    public async Task<JsonElement?> ListAsync(string? repoId, string? status, int? limit, string? cursor, CancellationToken ct)
+    {
+        using var request = client.NewRequest(
+            HttpMethod.Get, "/runs", ("repo_id", repoId), ("status", status), ("limit", MogplexClient.Number(limit)), ("cursor", cursor));
+        try
+        {
+            return await client.SendAsync(request, ct);
+        }
+        catch (ApiException e) when (!e.IsEnvelope && e.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Either an open live stream or, from a server without one, the events page.</summary>
+public sealed record EventsAnswer(RunEventFeed? Stream, JsonElement? Page);
