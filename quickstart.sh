@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh machine and with no model key: build, start mogplexd on the
 # embedded default (SQLite in a temporary data folder), link a demo repository it creates, make a
-# token, start an `exec` run that changes the repo, follow its events live until it ends, show
-# the delivered commit on the working branch, and stop the daemon.
+# token, then with the `mogplex` CLI: start an `exec` run that changes the repo, follow its events
+# live until it ends, show the run; finally the delivered commit on the working branch, and stop
+# the daemon.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -45,26 +46,25 @@ for _ in $(seq 1 100); do
 done
 curl -sf --unix-socket "$sock" http://mogplexd/healthz | jq -c .
 
-api() { curl -sS --unix-socket "$sock" -H "Authorization: Bearer $token" "$@"; }
-base=http://mogplexd/api/v1/mogplex
+# The CLI reaches the local daemon over its Unix socket.
+export MOGPLEX_URL="unix:$sock" MOGPLEX_API_KEY="$token"
+mogplex="$PWD/artifacts/bin/mogplex"
 
-step "GET /repos"
-api "$base/repos" | jq -c '.data.repos[]'
+step "mogplex repos list"
+"$mogplex" repos list
 
-step "POST /runs (harness exec: the prompt is a script run in the sandbox)"
+step "mogplex run (harness exec: the prompt is a script run in the sandbox)"
 script='echo "# Hello from Mogplex" > HELLO.md
 echo "wrote HELLO.md"'
-body=$(jq -nc --arg repo "$repo_id" --arg prompt "$script" '{repoId: $repo, harness: "exec", prompt: $prompt, createBranch: true, workingBranch: "demo/hello"}')
-run=$(api -X POST "$base/runs" -H 'Content-Type: application/json' -H "Idempotency-Key: quickstart-$(date +%s)" -d "$body")
-echo "$run" | jq -c '.data | {runId, status, harness, branch}'
-run_id=$(echo "$run" | jq -r '.data.runId')
+run_id=$("$mogplex" run --repo "$repo_id" --harness exec --create-branch --branch demo/hello --json "$script" | jq -r .runId)
+"$mogplex" runs get "$run_id"
 
-step "follow the run live (Server-Sent Events until it ends)"
-api -N -H 'Accept: text/event-stream' "$base/runs/$run_id/events" | sed -n 's/^data: //p' | jq -c 'select(.type) | {type, message}'
+step "mogplex runs events --follow (live, until the run ends)"
+"$mogplex" runs events "$run_id" --follow --timeout 300
 
 step "the run"
-api "$base/runs/$run_id" | jq -c '.data.run | {status, error, commit, branch: .branch.working}'
-status=$(api "$base/runs/$run_id" | jq -r '.data.run.status')
+"$mogplex" runs get "$run_id" --json | jq -c '{status, error, commit, branch: .branch.working}'
+status=$("$mogplex" runs get "$run_id" --json | jq -r .status)
 
 step "the delivered commit on the working branch of the source repo"
 git --git-dir "$work/demo.git" log --oneline --stat demo/hello -1
