@@ -50,7 +50,7 @@ public static class CliApp
             case "--version":
                 context.Terminal.Stdout.WriteLine($"mogplex {VersionInfo.Version}");
                 return ExitCodes.Success;
-            case "--help" or "-h" or "-?" or "help" when args.Length == 1:
+            case "--help" or "-h":
                 RootHelp.Write(context.Terminal.Stdout);
                 return ExitCodes.Success;
         }

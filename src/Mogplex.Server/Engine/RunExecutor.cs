@@ -31,6 +31,8 @@ public sealed class RunExecutor(
     TimeProvider time,
     ILogger<RunExecutor> logger)
 {
+    private static readonly TimeSpan s_cancelRecheck = TimeSpan.FromMilliseconds(200);
+
     public async Task ExecuteAsync(RunRecord run, CancellationToken stopping)
     {
         var owner = run.LeaseOwner!;
@@ -39,6 +41,7 @@ public sealed class RunExecutor(
         using var runCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token);
         runCts.CancelAfter(runOptions.MaxDuration);
         using var heartbeat = StartHeartbeat(run.Id, owner, cancel, runCts.Token);
+        var remoteCancel = WatchForCancelAsync(run.Id, cancel, runCts.Token);
         PreparedSandbox? sandbox = null;
         try
         {
@@ -70,8 +73,42 @@ public sealed class RunExecutor(
         }
         finally
         {
+            await runCts.CancelAsync();
+            await remoteCancel;
             cancellations.Unregister(run.Id);
             sandbox?.Lease.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A cancel sent to another node reaches the node that executes the run through the store:
+    /// wake on the run's change notifications (LISTEN/NOTIFY across PostgreSQL nodes, in process on
+    /// SQLite), re-read the run at most every <see cref="s_cancelRecheck"/>, stop at the flag. The
+    /// heartbeat's read is the backstop. Real time, like the heartbeat: this is plumbing, not business time.
+    /// </summary>
+    private async Task WatchForCancelAsync(string runId, CancellationTokenSource cancel, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested && !cancel.IsCancellationRequested)
+            {
+                var changed = store.Changes.NextChangeAsync(runId);
+                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.LeaseSeconds) / 3, ct));
+                ct.ThrowIfCancellationRequested();
+                var run = await store.Runs.GetRunAsync(runId, null, ct);
+                if (run?.CancelRequestedAt is not null)
+                {
+                    await cancel.CancelAsync();
+                    return;
+                }
+
+                // A chatty run changes with every event batch: look at most this often.
+                await Task.Delay(s_cancelRecheck, ct);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or StorageUnavailableException)
+        {
+            Debug.WriteLine(ex.Message);
         }
     }
 

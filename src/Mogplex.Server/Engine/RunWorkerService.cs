@@ -61,6 +61,7 @@ public sealed class RunWorkerService(
                     lastMaintenance = DateTimeOffset.UtcNow;
                     await ReapExpiredAsync(stoppingToken);
                     await StopIdleSandboxesAsync(stoppingToken);
+                    await sandboxService.RemoveUnownedCheckoutsAsync(stoppingToken);
                 }
             }
             catch (StorageUnavailableException ex)

@@ -1,10 +1,14 @@
+using System.Collections.Concurrent;
 using Mogplex.Server.Configuration;
+using Mogplex.Storage;
 
 namespace Mogplex.Server.Repos;
 
-/// <summary>Questions about a linked repo's bare mirror under the data folder.</summary>
+/// <summary>A linked repo's bare mirror under this node's data folder.</summary>
 public sealed class RepoMirrors(ServeSettings settings)
 {
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _creating = new(StringComparer.Ordinal);
+
     public string PathOf(string repoId) => DataDirectory.MirrorPath(settings.DataDir, repoId);
 
     /// <summary>
@@ -21,5 +25,51 @@ public sealed class RepoMirrors(ServeSettings settings)
 
         var result = await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", "refs/heads/" + branch], null, ct);
         return result.ExitCode == 0;
+    }
+
+    /// <summary>
+    /// The mirror of a repo, created on this node when missing: `mogplexd repo add` mirrors on the
+    /// machine it runs on, and every other node sharing the database (PostgreSQL) mirrors the
+    /// repo's source the first time it runs one of its runs. Cloned beside the final path and
+    /// renamed into place, so a half-made mirror is never used.
+    /// </summary>
+    public async Task<string> EnsureAsync(RepoRecord repo, CancellationToken ct)
+    {
+        var mirror = PathOf(repo.Id);
+        if (Directory.Exists(mirror))
+        {
+            return mirror;
+        }
+
+        var gate = _creating.GetOrAdd(repo.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (Directory.Exists(mirror))
+            {
+                return mirror;
+            }
+
+            var partial = $"{mirror}.partial-{Guid.NewGuid():N}";
+            Directory.CreateDirectory(Path.GetDirectoryName(mirror)!);
+            try
+            {
+                await Git.RunCheckedAsync(["clone", "--mirror", "--quiet", repo.Source, partial], null, ct);
+                Directory.Move(partial, mirror);
+            }
+            finally
+            {
+                if (Directory.Exists(partial))
+                {
+                    Directory.Delete(partial, recursive: true);
+                }
+            }
+
+            return mirror;
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 }

@@ -3,6 +3,7 @@ using Mogplex.Contracts;
 using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Api;
 using Mogplex.Server.Auth;
+using Mogplex.Server.Configuration;
 using Mogplex.Server.Runs;
 using Mogplex.Storage;
 
@@ -10,9 +11,12 @@ namespace Mogplex.Server.Sandboxes;
 
 /// <summary>
 /// Sandbox records: create-or-reuse and stop. Preparing the checkout belongs to the run engine
-/// (it picks up sandboxes in <c>creating</c>); stopping removes the checkout on this node.
+/// (it picks up sandboxes in <c>creating</c>); stopping marks the record stopped and removes the
+/// checkout when it is on this node. A sandbox lives on the node that prepared it (its record
+/// names the node): a stop received by another node is carried out by the owning node's
+/// maintenance (<see cref="RemoveUnownedCheckoutsAsync"/>).
 /// </summary>
-public sealed class SandboxService(IMogplexStore store, TimeProvider time, ILogger<SandboxService> logger)
+public sealed class SandboxService(IMogplexStore store, ServeSettings settings, TimeProvider time, ILogger<SandboxService> logger)
 {
     public async Task<IResult> CreateAsync(Caller caller, JsonElement body, CancellationToken ct)
     {
@@ -85,6 +89,34 @@ public sealed class SandboxService(IMogplexStore store, TimeProvider time, ILogg
         }
     }
 
+    /// <summary>
+    /// Removes checkouts in this node's data folder that no active sandbox of this node owns: stopped
+    /// through another node, taken over by another node, or left behind by a crash.
+    /// </summary>
+    public async Task RemoveUnownedCheckoutsAsync(CancellationToken ct)
+    {
+        var root = Path.Combine(settings.DataDir, "sandboxes");
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(root))
+        {
+            var id = Path.GetFileName(dir);
+            if (!Guid.TryParse(id, out _))
+            {
+                continue;
+            }
+
+            var record = await store.Sandboxes.GetAsync(id, null, ct);
+            if (record is null || !SandboxStatuses.IsActive(record.Status) || (record.NodeId is not null && record.NodeId != settings.NodeId))
+            {
+                RemoveDirectory(dir, id);
+            }
+        }
+    }
+
     public static SandboxLifecycleRecord Lifecycle(string sandboxId, string type, string? decision, DateTimeOffset at, string? workerRunId = null, string? payloadJson = null) =>
         new(Guid.CreateVersion7(at).ToString(), sandboxId, type, decision, workerRunId, payloadJson, at);
 
@@ -105,16 +137,27 @@ public sealed class SandboxService(IMogplexStore store, TimeProvider time, ILogg
 
     private void RemoveCheckout(SandboxRecord sandbox)
     {
+        // Another node's checkout is that node's to remove (its maintenance sees the stopped record).
+        if (sandbox.NodeId is not null && sandbox.NodeId != settings.NodeId)
+        {
+            return;
+        }
+
         if (sandbox.Path is { Length: > 0 } path && Directory.Exists(path))
         {
-            try
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            catch (IOException ex)
-            {
-                logger.LogWarning(ex, "Could not remove the checkout of sandbox {SandboxId}", sandbox.Id);
-            }
+            RemoveDirectory(path, sandbox.Id);
+        }
+    }
+
+    private void RemoveDirectory(string path, string sandboxId)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not remove the checkout of sandbox {SandboxId}", sandboxId);
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
 
     public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
-        var mirror = mirrors.PathOf(repo.Id);
+        var mirror = await mirrors.EnsureAsync(repo, ct);
         await Git.RunCheckedAsync(["--git-dir", mirror, "fetch", "--prune", "--quiet", "origin"], null, ct);
 
         var now = time.GetUtcNow();
@@ -49,6 +49,25 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             },
             SandboxService.Lifecycle(candidateId, "created", "new_sandbox", now, run.Id),
             ct);
+
+        if (reused && record.NodeId is not null && record.NodeId != settings.NodeId)
+        {
+            // Sandboxes are node-local. The active sandbox for this branch lives on another node
+            // (sharing a PostgreSQL database): this node takes the record over with a checkout of
+            // its own; the other node's maintenance removes the checkout it no longer owns.
+            var from = new JsonObject { ["from"] = record.NodeId }.ToJsonString();
+            record = await store.Sandboxes.UpdateAsync(
+                new SandboxUpdate
+                {
+                    Id = record.Id,
+                    Status = SandboxStatuses.Creating,
+                    At = now,
+                    NodeId = settings.NodeId,
+                    Path = Path.Combine(settings.DataDir, "sandboxes", record.Id),
+                    Lifecycle = SandboxService.Lifecycle(record.Id, "moved", "node_change", now, run.Id, from),
+                },
+                ct) ?? throw new EngineException("the sandbox was stopped while it was being prepared");
+        }
 
         var gate = _locks.GetOrAdd(record.Id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
