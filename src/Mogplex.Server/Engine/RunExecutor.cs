@@ -264,7 +264,7 @@ public sealed class RunExecutor(
 
     private async Task AppendAsync(string runId, NewRunEvent e) => await store.Events.AppendAsync(runId, [e], time.GetUtcNow(), CancellationToken.None);
 
-    /// <summary>Renews the lease every third of it and picks up a cancel flag stored by any node.</summary>
+    /// <summary>Renews the lease every third of it, stops the harness when the lease is lost, and picks up a cancel flag stored by any node.</summary>
     private Timer StartHeartbeat(string runId, string owner, CancellationTokenSource cancel, CancellationToken ct)
     {
         var lease = TimeSpan.FromSeconds(options.CurrentValue.LeaseSeconds);
@@ -278,7 +278,16 @@ public sealed class RunExecutor(
         {
             try
             {
-                await store.Queue.HeartbeatAsync(runId, owner, time.GetUtcNow(), lease, ct);
+                if (!await store.Queue.HeartbeatAsync(runId, owner, time.GetUtcNow(), lease, ct))
+                {
+                    // The lease is gone: another node failed the run as lost (this node was paused
+                    // or cut off past the lease) or it already ended. Stop the harness; every write
+                    // this node would still make is fenced on the lease and has no effect.
+                    logger.LogWarning("Run {RunId}: lease lost; stopping its harness", runId);
+                    await cancel.CancelAsync();
+                    return;
+                }
+
                 var run = await store.Runs.GetRunAsync(runId, null, ct);
                 if (run?.CancelRequestedAt is not null && !cancel.IsCancellationRequested)
                 {
