@@ -33,10 +33,10 @@ public static class RunCommand
         harness.CompletionSources.Add("codex", "claude-code");
         var baseBranch = new Option<string?>("--base-branch") { Description = "Base branch (default: the repo's default branch)", HelpName = "name" };
         var branch = new Option<string?>("--branch") { Description = "Working branch the agent commits to (default: the base branch)", HelpName = "name" };
-        var createBranch = new Option<bool>("--create-branch") { Description = "Create the working branch from the base branch" };
+        var createBranch = new Option<bool>("--create-branch") { Description = "Create the working branch from the base branch", Arity = ArgumentArity.Zero };
         var root = new Option<string?>("--root") { Description = "Monorepo subpath to work in (default: the repo's root)", HelpName = "dir" };
         var key = new Option<string?>("--idempotency-key") { Description = "Your own key to make retries safe (default: a fresh UUID)", HelpName = "k" };
-        var json = new Option<bool>("--json") { Description = "Print the run object (with replayed) as one JSON line" };
+        var json = new Option<bool>("--json") { Description = "Print the run object (with replayed) as one JSON line", Arity = ArgumentArity.Zero };
         var prompt = new Argument<string[]>("prompt") { Description = "The prompt (words are joined by spaces); - or none with stdin piped reads it from stdin", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command(
             "run",

@@ -154,12 +154,13 @@ public sealed class RunExecutor(
             throw new OperationCanceledException(ct);
         }
 
-        var (exitCode, parser) = await StreamHarnessAsync(streaming, harness, prepared, ct);
+        var (exitCode, parser, sanitizer) = await StreamHarnessAsync(streaming, harness, prepared, ct);
         ct.ThrowIfCancellationRequested();
         var outcome = parser.Complete(exitCode);
         if (!outcome.Succeeded)
         {
-            throw new EngineException(outcome.Error ?? $"harness exited with code {exitCode}");
+            // The harness's own words (e.g. Codex's turn.failed message) may quote its secrets.
+            throw new EngineException(sanitizer.SanitizeString(outcome.Error ?? $"harness exited with code {exitCode}"));
         }
 
         var delivered = await DeliverAsync(streaming, repo, prepared, ct);
@@ -172,7 +173,7 @@ public sealed class RunExecutor(
             delivered.Commit);
     }
 
-    private async Task<(int ExitCode, IHarnessOutputParser Parser)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, CancellationToken ct)
+    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
         var spec = isolation.Confine(harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory)), sandbox.Directory, mirror);
@@ -208,7 +209,7 @@ public sealed class RunExecutor(
                 await store.Queue.AddUsageAsync(run.Id, usage.ToDelta(), CancellationToken.None);
             }
 
-            return (exit, parser);
+            return (exit, parser, runEvents.Sanitizer);
         }
     }
 
@@ -238,8 +239,12 @@ public sealed class RunExecutor(
         return result;
     }
 
-    private Task FailAsync(string runId, string owner, string error) =>
-        FinishAsync(runId, owner, RunStatuses.Failed, error, events.Create(RunEventTypes.Failed, error));
+    private Task FailAsync(string runId, string owner, string error)
+    {
+        // The run's error is shown as it is stored (runs get): it gets the same sanitizing as the event.
+        var safe = events.Sanitizer.SanitizeString(error);
+        return FinishAsync(runId, owner, RunStatuses.Failed, safe, events.Create(RunEventTypes.Failed, safe));
+    }
 
     private async Task FinishAsync(string runId, string owner, string status, string? error, NewRunEvent finalEvent, string? commit = null)
     {

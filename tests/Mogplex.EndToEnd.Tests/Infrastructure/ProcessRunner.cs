@@ -11,7 +11,7 @@ public sealed record CommandResult(string FileName, IReadOnlyList<string> Args, 
         $"{FileName} {string.Join(' ', Args)}\nexit {ExitCode}\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}";
 }
 
-/// <summary>Runs a program with an argument list (no shell), captures its output, and kills it after a timeout.</summary>
+/// <summary>Runs a program with an argument list (no shell), optionally feeds it stdin, captures its output, and kills it after a timeout.</summary>
 public static class ProcessRunner
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
@@ -43,9 +43,17 @@ public static class ProcessRunner
         psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
         psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
         psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        // A null value removes the variable (the child must not inherit it).
         foreach (var (k, v) in env ?? new Dictionary<string, string?>())
         {
-            psi.Environment[k] = v;
+            if (v is null)
+            {
+                psi.Environment.Remove(k);
+            }
+            else
+            {
+                psi.Environment[k] = v;
+            }
         }
 
         return psi;
@@ -58,14 +66,20 @@ public static class ProcessRunner
         IReadOnlyList<string> args,
         IReadOnlyDictionary<string, string?>? env,
         string? workingDirectory,
-        TimeSpan? timeout)
+        TimeSpan? timeout,
+        string? stdin = null)
     {
         var limit = timeout ?? DefaultTimeout;
         using var process = Process.Start(StartInfo(fileName, args, env, workingDirectory))
             ?? throw new InvalidOperationException($"{fileName} could not be started");
-        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin.AsMemory(), TestContext.Current.CancellationToken).WaitAsync(limit, TestContext.Current.CancellationToken);
+        }
+
+        process.StandardInput.Close();
         try
         {
             await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(limit, TestContext.Current.CancellationToken);

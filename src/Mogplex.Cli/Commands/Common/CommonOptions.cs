@@ -5,7 +5,9 @@ namespace Mogplex.Cli.Commands.Common;
 /// <summary>Options several commands share, built fresh per command (System.CommandLine options belong to one command).</summary>
 public static class CommonOptions
 {
-    public static Option<bool> Json() => new("--json") { Description = "Machine output on stdout: one JSON object, or one per line for lists" };
+    // Flags take no value (Arity zero): System.CommandLine would otherwise read `--json true` as
+    // --json=true and swallow a positional argument that happens to be "true" or "false".
+    public static Option<bool> Json() => new("--json") { Description = "Machine output on stdout: one JSON object, or one per line for lists", Arity = ArgumentArity.Zero };
 
     public static Option<int?> Limit(string what) => Positive("--limit", $"At most this many {what}");
 

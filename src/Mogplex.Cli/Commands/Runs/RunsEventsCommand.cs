@@ -15,7 +15,7 @@ public static class RunsEventsCommand
     public static Command Create(CliContext context)
     {
         var runId = new Argument<string>("runId") { Description = "The run's ID" };
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until the run ends, then print its final status" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until the run ends, then print its final status", Arity = ArgumentArity.Zero };
         var timeout = CommonOptions.Positive("--timeout", $"With --follow: give up after this many seconds (default {DefaultTimeoutSeconds}); the run goes on");
         timeout.HelpName = "S";
         var limit = CommonOptions.Limit("events per page (server default 100, at most 200)");

@@ -1,0 +1,154 @@
+using System.Text.RegularExpressions;
+using Mogplex.EndToEnd.Tests.Infrastructure;
+
+namespace Mogplex.EndToEnd.Tests.Cli;
+
+/// <summary>
+/// The README's "In CI" scripts, taken from README.md as written (the bash blocks after the
+/// <c>&lt;!-- ci-script --&gt;</c> and <c>&lt;!-- retry-loop --&gt;</c> markers) and run by bash
+/// with <c>mogplex</c> and <c>jq</c> on PATH, as a CI job would. They start runs without
+/// <c>--harness</c>, so the server's default harness (codex) runs them: here
+/// <see cref="CodexStandIn"/>, which runs the prompt as a bash script.
+/// </summary>
+public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) : IClassFixture<ReadmeScriptTests.Fixture>
+{
+    private static readonly TimeSpan s_scriptTimeout = TimeSpan.FromSeconds(90);
+
+    public sealed class Fixture() : CliServer(repoName: "ci")
+    {
+        public override async ValueTask InitializeAsync()
+        {
+            foreach (var (name, value) in CodexStandIn.Install(Mogplexd.RootDir))
+            {
+                ServerEnvironment[name] = value;
+            }
+
+            await base.InitializeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task CiScript_SucceedingPrompt_FollowsTheRunAndExitsZero()
+    {
+        var result = await RunScriptAsync(server.Cli, "ci-script", "job-ok", "echo built by ci > ci.txt; echo ci build done");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("", result.StdErr);
+        var lines = CliOutput.Lines(result.StdOut);
+        var end = EndLine().Match(lines[^1]);
+        Assert.True(end.Success && end.Groups[2].Value == "success", result.ToString());
+        var run = await server.GetRunAsync(end.Groups[1].Value);
+        Assert.Equal(("codex", "ci/job-ok", true), (CliOutput.Str(run, "harness"), CliOutput.Str(run.GetProperty("branch"), "working"), run.GetProperty("branch").GetProperty("createBranch").GetBoolean()));
+        Assert.Equal([.. (await server.EventsAsync(end.Groups[1].Value)).Select(CliOutput.EventLine), lines[^1]], lines);
+        Assert.Contains(lines, l => l.EndsWith("  ci build done", StringComparison.Ordinal));
+        Assert.Equal("built by ci\n", await ProcessRunner.RunCheckedAsync("git", ["--git-dir", server.Source.Path, "show", "ci/job-ok:ci.txt"]));
+    }
+
+    [Fact]
+    public async Task CiScript_FailingPrompt_ExitsNonZeroNamingTheStatus()
+    {
+        var result = await RunScriptAsync(server.Cli, "ci-script", "job-broken", "echo tests failed; exit 3");
+
+        Assert.Equal(1, result.ExitCode);
+        var end = EndLine().Match(CliOutput.Lines(result.StdOut)[^1]);
+        Assert.True(end.Success && end.Groups[2].Value == "failed", result.ToString());
+        Assert.Equal($"run {end.Groups[1].Value} ended failed\n", result.StdErr);
+        Assert.Equal("codex exited with code 3", CliOutput.Str(await server.GetRunAsync(end.Groups[1].Value), "error"));
+    }
+
+    [Fact]
+    public async Task RetryLoop_SameJobTwice_SecondIsReplayedAndOneRunStarted()
+    {
+        var before = await RunsOfRepoAsync(server.Cli, server.RepoId);
+
+        var first = await RunScriptAsync(server.Cli, "retry-loop", "job-retry", "echo retried safely");
+        var second = await RunScriptAsync(server.Cli, "retry-loop", "job-retry", "echo retried safely");
+
+        Assert.True(first.ExitCode == 0 && first.StdErr.Length == 0, first.ToString());
+        Assert.True(second.ExitCode == 0 && second.StdErr.Length == 0, second.ToString());
+        var started = StartedLine().Match(first.StdOut);
+        Assert.True(started.Success && started.Groups[2].Value == "false", first.ToString());
+        var runId = started.Groups[1].Value;
+        Assert.Equal($"run {runId} (replayed: true)\n", second.StdOut);
+        var after = await RunsOfRepoAsync(server.Cli, server.RepoId);
+        Assert.Equal([runId], after.Except(before));
+        Assert.Equal(before.Count + 1, after.Count);
+        Assert.Equal("success", await server.WaitForEndAsync(runId));
+    }
+
+    /// <summary>The loop's reason to exist: the first attempts find no server (69), a later one starts the run.</summary>
+    [Fact]
+    public async Task RetryLoop_ServerDownAtFirst_RetriesUntilItAnswersAndStartsOneRun()
+    {
+        await using var late = new CliServer(repoName: "late");
+        foreach (var (name, value) in CodexStandIn.Install(late.Mogplexd.RootDir))
+        {
+            late.ServerEnvironment[name] = value;
+        }
+
+        await late.PrepareAsync();
+        var script = await WriteScriptAsync(late.Mogplexd.RootDir, "retry-loop");
+        await using var loop = BackgroundProcess.Start("bash", [script], ScriptEnvironment(late.Cli, late.RepoId, "job-late", "echo late but fine"), late.Mogplexd.RootDir);
+        Assert.True(
+            await loop.WaitUntilAsync((_, stderr) => stderr.Contains($"error: cannot reach the server at unix:{late.SocketPath}: ", StringComparison.Ordinal), s_scriptTimeout),
+            $"the first attempt did not fail as unreachable\n--- stdout\n{loop.StdOut}\n--- stderr\n{loop.StdErr}");
+
+        await late.RestartAsync();
+
+        Assert.Equal(0, await loop.WaitForExitAsync(s_scriptTimeout));
+        var started = StartedLine().Match(loop.StdOut);
+        Assert.True(started.Success && started.Groups[2].Value == "false", loop.StdOut + loop.StdErr);
+        Assert.Equal([started.Groups[1].Value], await RunsOfRepoAsync(late.Cli, late.RepoId));
+        Assert.All(CliOutput.Lines(loop.StdErr), l => Assert.StartsWith("error: cannot reach the server at unix:", l, StringComparison.Ordinal));
+    }
+
+    /// <summary>The bash block after <c>&lt;!-- marker --&gt;</c> in the repository's README.md, verbatim.</summary>
+    private static string Block(string marker)
+    {
+        var readme = File.ReadAllText(Path.Combine(MogplexCli.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
+        var at = readme.IndexOf($"<!-- {marker} -->\n", StringComparison.Ordinal);
+        Assert.True(at >= 0, $"README.md has no <!-- {marker} --> marker");
+        const string open = "```bash\n";
+        var start = readme.IndexOf(open, at, StringComparison.Ordinal);
+        Assert.True(start >= 0 && readme[at..start].Split('\n').Length == 2, $"the <!-- {marker} --> marker is not right before a bash block");
+        start += open.Length;
+        var end = readme.IndexOf("\n```\n", start, StringComparison.Ordinal);
+        Assert.True(end > start, $"the bash block after <!-- {marker} --> does not end");
+        return readme[start..(end + 1)];
+    }
+
+    private static async Task<string> WriteScriptAsync(string folder, string marker)
+    {
+        var path = Path.Combine(folder, $"{marker}-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(path, Block(marker), TestContext.Current.CancellationToken);
+        return path;
+    }
+
+    /// <summary>What the CI job has: its variables, the CLI's configuration, and mogplex (with jq, from the system) on PATH.</summary>
+    private static Dictionary<string, string?> ScriptEnvironment(MogplexCli cli, string repoId, string jobId, string prompt)
+    {
+        var env = new Dictionary<string, string?>(cli.Environment, StringComparer.Ordinal)
+        {
+            ["PATH"] = MogplexCli.BinDirectory + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
+            ["REPO_ID"] = repoId,
+            ["PROMPT"] = prompt,
+            ["CI_JOB_ID"] = jobId,
+        };
+        return env;
+    }
+
+    private async Task<CommandResult> RunScriptAsync(MogplexCli cli, string marker, string jobId, string prompt)
+    {
+        var script = await WriteScriptAsync(server.Mogplexd.RootDir, marker);
+        return await ProcessRunner.RunAsync("bash", [script], ScriptEnvironment(cli, server.RepoId, jobId, prompt), server.Mogplexd.RootDir, s_scriptTimeout);
+    }
+
+    private static async Task<List<string>> RunsOfRepoAsync(MogplexCli cli, string repoId) =>
+        [.. CliOutput.JsonLines(await cli.RunCheckedAsync("runs", "list", "--repo", repoId, "--limit", "200", "--json")).Select(r => CliOutput.Str(r, "runId"))];
+
+    [GeneratedRegex(@"^--- run ([0-9a-f-]{36}) (\w+) ---$")]
+    private static partial Regex EndLine();
+
+    [GeneratedRegex(@"^run ([0-9a-f-]{36}) \(replayed: (true|false)\)\n$")]
+    private static partial Regex StartedLine();
+}
