@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Net;
 using Mogplex.Cli.Cockpit;
 using Mogplex.Cli.Commands;
@@ -74,6 +75,11 @@ public static class CliApp
             throw new UsageException(UsageMessage(parse));
         }
 
+        if (parse.Action == parse.CommandResult.Command.Action && FlagTakenAsArgument(parse) is { } flag)
+        {
+            throw new UsageException(UsageMessage(parse, $"Unrecognized command or argument '{flag}'", flag));
+        }
+
         return await parse.InvokeAsync(configuration, ct);
     }
 
@@ -88,13 +94,18 @@ public static class CliApp
 
     private static string UsageMessage(ParseResult parse)
     {
-        var command = parse.CommandResult.Command;
-        var path = string.Join(' ', Ancestry(parse.CommandResult).Skip(1));
         var unknown = parse.UnmatchedTokens.Count > 0 ? parse.UnmatchedTokens[0] : null;
 
         // An unknown word explains more than the "required command was not provided" it causes.
         var error = (parse.Errors.FirstOrDefault(e => unknown is not null && e.Message.Contains($"'{unknown}'", StringComparison.Ordinal)) ?? parse.Errors[0])
             .Message.TrimEnd('.');
+        return UsageMessage(parse, error, unknown);
+    }
+
+    private static string UsageMessage(ParseResult parse, string error, string? unknown)
+    {
+        var command = parse.CommandResult.Command;
+        var path = string.Join(' ', Ancestry(parse.CommandResult).Skip(1));
         var message = path.Length > 0 ? $"{path}: {error}" : error;
         if (unknown is not null)
         {
@@ -108,6 +119,31 @@ public static class CliApp
         }
 
         return message + $"\nsee: mogplex {(path.Length > 0 ? path + " " : "")}--help";
+    }
+
+    /// <summary>
+    /// An unknown flag where an argument goes (<c>runs get --jsn</c>, <c>run --repo r --creat-branch fix it</c>)
+    /// is taken by the parser as the argument's value: a run ID, or words of the prompt of a run that
+    /// then starts. It is an unknown flag (cli.md § Help: a usage error); after <c>--</c> anything is a value,
+    /// and so is a word with spaces (a quoted prompt such as "- fix the list").
+    /// </summary>
+    private static string? FlagTakenAsArgument(ParseResult parse)
+    {
+        var beforeDoubleDash = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        foreach (var token in parse.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                break;
+            }
+
+            beforeDoubleDash.Add(token);
+        }
+
+        return parse.CommandResult.Children
+            .OfType<ArgumentResult>()
+            .SelectMany(a => a.Tokens)
+            .FirstOrDefault(t => t.Value.Length > 1 && t.Value[0] == '-' && !t.Value.Any(char.IsWhiteSpace) && beforeDoubleDash.Contains(t))?.Value;
     }
 
     private static Stack<string> Ancestry(System.CommandLine.Parsing.CommandResult result)

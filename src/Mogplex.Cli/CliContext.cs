@@ -48,12 +48,22 @@ public sealed class CliContext : IDisposable
         {
             var address = Settings.Address();
             var token = Settings.Token();
+            if (Settings.TokenIssuedFor is { } issued && !SameServer(issued, address.Display))
+            {
+                // Not an error (a token may be valid on several servers), but worth a line: the
+                // saved sign-in was for another server than the one this command talks to.
+                Terminal.Stderr.WriteLine($"warning: the token in auth.json was issued for {issued}; sending it to {address.Display} (MOGPLEX_URL)");
+            }
+
             var http = HttpClientFactory.Create(address, $"mogplex/{VersionInfo.Version}", _handlerFactory(address));
             _client = new MogplexClient(http, address, token);
         }
 
         return _client;
     }
+
+    private static bool SameServer(string a, string b) =>
+        string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
     public void Dispose() => _client?.Dispose();
 }

@@ -129,6 +129,12 @@ public sealed class MogplexClient : IDisposable
         throw new ApiException(status, $"HTTP_{(int)status}", $"unexpected answer from the server: {what}", isEnvelope: false, RetryAfter(response));
     }
 
+    /// <summary>A field the route always puts in <c>data</c>; without it the answer is not this API's.</summary>
+    internal static JsonElement Field(JsonElement data, string name) =>
+        data.ValueKind == JsonValueKind.Object && data.TryGetProperty(name, out var value)
+            ? value
+            : throw new ApiException(HttpStatusCode.OK, "HTTP_200", $"unexpected answer from the server: no \"{name}\" in its data", isEnvelope: false, null);
+
     internal static TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;

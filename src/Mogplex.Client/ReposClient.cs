@@ -10,6 +10,6 @@ public sealed class ReposClient(MogplexClient client)
     {
         using var request = client.NewRequest(HttpMethod.Get, "/repos", ("q", query), ("limit", MogplexClient.Number(limit)));
         var data = await client.SendAsync(request, ct);
-        return data.GetProperty("repos");
+        return MogplexClient.Field(data, "repos");
     }
 }

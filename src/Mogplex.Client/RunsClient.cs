@@ -23,7 +23,7 @@ public sealed class RunsClient(MogplexClient client)
     {
         using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}");
         var data = await client.SendAsync(request, ct);
-        return data.GetProperty("run");
+        return MogplexClient.Field(data, "run");
     }
 
     /// <summary><c>GET /runs/{id}/events</c>: <c>{run, events}</c>; <paramref name="after"/> is [beyond].</summary>

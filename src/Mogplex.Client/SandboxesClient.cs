@@ -12,7 +12,7 @@ public sealed class SandboxesClient(MogplexClient client)
         using var request = client.NewRequest(
             HttpMethod.Get, "/sandboxes", ("repo_id", repoId), ("status", status), ("limit", MogplexClient.Number(limit)));
         var data = await client.SendAsync(request, ct);
-        return data.GetProperty("sandboxes");
+        return MogplexClient.Field(data, "sandboxes");
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.CommandLine;
+using System.Text;
 using System.Text.Json;
 using Mogplex.Cli.Commands.Common;
 using Mogplex.Cli.Commands.Runs.Common;
@@ -108,32 +109,37 @@ public static class RunCommand
             return string.Join(' ', words);
         }
 
-        // Read at most one character past the limit: enough to refuse, never the whole of a huge input.
-        var buffer = new char[MaxPromptChars + 1];
-        var read = 0;
-        while (read < buffer.Length)
+        // The limit applies to the trimmed prompt (as on the server): leading whitespace is skipped, and past
+        // the limit only whitespace may follow (the trailing newline of a file). The first other character
+        // there refuses the prompt, without reading the rest of a huge input.
+        var prompt = new StringBuilder();
+        var chunk = new char[16 * 1024];
+        int n;
+        while ((n = await context.Terminal.Stdin.ReadAsync(chunk.AsMemory(), ct)) > 0)
         {
-            var n = await context.Terminal.Stdin.ReadAsync(buffer.AsMemory(read), ct);
-            if (n == 0)
+            foreach (var c in chunk.AsSpan(0, n))
             {
-                break;
+                if (prompt.Length < MaxPromptChars)
+                {
+                    if (prompt.Length > 0 || !char.IsWhiteSpace(c))
+                    {
+                        prompt.Append(c);
+                    }
+                }
+                else if (!char.IsWhiteSpace(c))
+                {
+                    throw new UsageException($"run: the prompt read from stdin is longer than {MaxPromptChars:N0} characters");
+                }
             }
-
-            read += n;
         }
 
-        var prompt = new string(buffer, 0, read).Trim();
-        if (prompt.Length == 0)
+        var text = prompt.ToString().TrimEnd();
+        if (text.Length == 0)
         {
             throw new UsageException("run: the prompt read from stdin is empty");
         }
 
-        if (read > MaxPromptChars)
-        {
-            throw new UsageException($"run: the prompt read from stdin is longer than {MaxPromptChars:N0} characters");
-        }
-
-        return prompt;
+        return text;
     }
 
     /// <summary>The request body: only the fields the user set (an omitted root differs from a null one on the server).</summary>

@@ -41,6 +41,9 @@ public sealed class CliSettings(Func<string, string?> environment, TextWriter wa
         return Path.Combine(userHome, ".mogplex");
     }
 
+    /// <summary>The <c>url</c> the auth.json token was issued for, when the token came from there and it names one.</summary>
+    public string? TokenIssuedFor { get; private set; }
+
     /// <summary>The token to send, or an exit-64 error when there is none.</summary>
     public string Token()
     {
@@ -50,7 +53,7 @@ public sealed class CliSettings(Func<string, string?> environment, TextWriter wa
         {
             var path = Path.Combine(Home(), "auth.json");
             source = path;
-            token = ReadAuthFile(path);
+            (token, TokenIssuedFor) = ReadAuthFile(path);
         }
 
         if (token is null)
@@ -114,7 +117,7 @@ public sealed class CliSettings(Func<string, string?> environment, TextWriter wa
 
     private string? Value(string name) => environment(name) is { Length: > 0 } value ? value : null;
 
-    private static string? ReadAuthFile(string path)
+    private static (string? Token, string? Url) ReadAuthFile(string path)
     {
         byte[] bytes;
         try
@@ -123,7 +126,7 @@ public sealed class CliSettings(Func<string, string?> environment, TextWriter wa
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return (null, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -133,14 +136,16 @@ public sealed class CliSettings(Func<string, string?> environment, TextWriter wa
         try
         {
             using var document = JsonDocument.Parse(bytes);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("mogplex", out var section)
-                && section.ValueKind == JsonValueKind.Object
-                && section.TryGetProperty("token", out var token)
-                && token.ValueKind == JsonValueKind.String
-                && token.GetString() is { Length: > 0 } value
-                    ? value
-                    : null;
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("mogplex", out var section)
+                || section.ValueKind != JsonValueKind.Object)
+            {
+                return (null, null);
+            }
+
+            var token = section.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } value ? value : null;
+            var url = section.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String && u.GetString() is { Length: > 0 } issued ? issued : null;
+            return (token, url);
         }
         catch (JsonException)
         {

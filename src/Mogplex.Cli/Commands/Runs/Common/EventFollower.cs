@@ -17,11 +17,13 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
     private const int PollPageSize = 200;
     private static readonly TimeSpan s_firstRetry = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan s_maxRetry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_maxQuietRetry = TimeSpan.FromSeconds(5);
 
     private readonly HashSet<string> _printed = new(StringComparer.Ordinal);
     private string? _lastId;
     private DateTimeOffset? _unreachableSince;
     private TimeSpan _retry = s_firstRetry;
+    private int _quietStreams;
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
@@ -81,6 +83,7 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
                 return await PollAsync(client, answer.Page!.Value, ct);
             }
 
+            var printedBefore = _printed.Count;
             using (answer.Stream)
             {
                 Reached();
@@ -97,7 +100,12 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
                 }
             }
 
-            await Task.Delay(s_firstRetry, context.Time, ct);
+            // A stream that brought something is resumed at once; one that keeps closing without a
+            // new event (a proxy cutting it) is retried ever more slowly, so the follower does not
+            // burn the caller's request budget.
+            _quietStreams = _printed.Count > printedBefore ? 0 : _quietStreams + 1;
+            var wait = TimeSpan.FromTicks(Math.Min(s_firstRetry.Ticks << Math.Min(_quietStreams, 5), s_maxQuietRetry.Ticks));
+            await Task.Delay(wait, context.Time, ct);
         }
     }
 
@@ -107,9 +115,9 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
         while (true)
         {
             SseMessage? message;
-            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            using (var silence = new CancellationTokenSource(context.StreamIdleLimit, context.Time))
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(ct, silence.Token))
             {
-                idle.CancelAfter(context.StreamIdleLimit);
                 message = await stream.ReadAsync(idle.Token);
             }
 
