@@ -23,6 +23,22 @@ export MOGPLEX_BIN_DIR="$PWD/artifacts/bin"
 
 passed=0 failed=0
 log_dir=$(mktemp -d)
+
+# A throwaway PostgreSQL cluster for the PostgreSQL tests (storage conformance, two nodes, end to
+# end), unless MOGPLEX_TEST_POSTGRES already names a server. Stopped and removed on exit. A cluster
+# that does not start counts as a failure (and the PostgreSQL tests then fail, never skip).
+if [[ -z ${MOGPLEX_TEST_POSTGRES:-} ]]; then
+  pg_dir=$(mktemp -d -u "${TMPDIR:-/tmp}/mogplex-pg.XXXXXX")
+  trap './scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+  if MOGPLEX_TEST_POSTGRES=$(./scripts/pg-cluster.sh start "$pg_dir"); then
+    export MOGPLEX_TEST_POSTGRES
+  else
+    unset MOGPLEX_TEST_POSTGRES
+    echo "scripts/pg-cluster.sh could not start the PostgreSQL test cluster" >&2
+    failed=$((failed + 1))
+  fi
+fi
+
 for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "=== $name" >&2

@@ -19,7 +19,7 @@ public static class Program
         // No System.CommandLine termination handling: its SIGTERM/SIGINT handler blocks the signal
         // for 2 s and then forces exit code 143/130, which cut short the host's graceful shutdown
         // (ConsoleLifetime stops the server and `serve` returns 0). Operator commands keep the
-        // default signal behaviour; their writes are single SQLite transactions.
+        // default signal behaviour; their writes are single store transactions.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

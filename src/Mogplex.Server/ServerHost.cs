@@ -14,7 +14,6 @@ using Mogplex.Server.Repos;
 using Mogplex.Server.Runs;
 using Mogplex.Server.Sandboxes;
 using Mogplex.Storage;
-using Mogplex.Storage.Sqlite;
 
 namespace Mogplex.Server;
 
@@ -30,10 +29,7 @@ public static class ServerHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = settings.DataDir, Args = [] });
 
         builder.Configuration.Sources.Clear();
-        builder.Configuration
-            .AddJsonFile(Path.Combine(settings.DataDir, "mogplexd.json"), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables("MOGPLEXD_")
-            .AddInMemoryCollection(settings.Overrides);
+        builder.Configuration.AddMogplexdSources(settings.DataDir, settings.Overrides);
 
         ConfigureLogging(builder, settings);
         ConfigureKestrel(builder, settings);
@@ -100,16 +96,12 @@ public static class ServerHost
         return app;
     }
 
-    /// <summary>Registers the storage provider picked by <c>Storage:Provider</c>.</summary>
+    /// <summary>Registers the storage provider picked by <c>Storage:Provider</c> (validated here: a bad value stops the start).</summary>
     public static IServiceCollection AddMogplexStorage(this IServiceCollection services, ServeSettings settings, IConfiguration configuration)
     {
-        var provider = configuration["Storage:Provider"] ?? "sqlite";
-        if (!string.Equals(provider, "sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new OptionsValidationException("Storage", typeof(string), [$"Storage:Provider '{provider}' is not supported (use sqlite)"]);
-        }
-
-        services.AddSingleton<IMogplexStore>(_ => new SqliteMogplexStore(DataDirectory.DatabasePath(settings.DataDir)));
+        var storage = StorageSettings.From(configuration);
+        services.AddSingleton(storage);
+        services.AddSingleton(sp => storage.Open(settings.DataDir, sp.GetRequiredService<ILoggerFactory>()));
         return services;
     }
 
@@ -162,6 +154,6 @@ public static class ServerHost
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("mogplexd");
         logger.LogInformation("mogplexd {Version} listening on {Addresses} (data {DataDir}, storage {Provider})",
-            VersionInfo.Version, string.Join(", ", app.Urls), settings.DataDir, app.Services.GetRequiredService<IMogplexStore>().ProviderName);
+            VersionInfo.Version, string.Join(", ", app.Urls), settings.DataDir, StorageSettings.Describe(app.Services.GetRequiredService<IMogplexStore>()));
     }
 }

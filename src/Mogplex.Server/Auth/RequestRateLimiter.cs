@@ -54,7 +54,13 @@ public sealed class RequestRateLimiter : IAsyncDisposable
         await bucket.Gate.WaitAsync(ct);
         try
         {
-            await FlushAsync(bucketKey, bucket, ct);
+            if (_writeBehind)
+            {
+                // A shared store (PostgreSQL) never has pending hits: each request is counted by
+                // TryAcquireAsync below, in the store, so the limit holds across nodes.
+                await FlushAsync(bucketKey, bucket, ct);
+            }
+
             var decision = await _store.RateLimits.TryAcquireAsync(bucketKey, [window], now, ct);
             lock (bucket)
             {

@@ -13,13 +13,13 @@ public sealed class GlobalOptions
 
     public Option<string?> Storage { get; } = new("--storage")
     {
-        Description = "Storage provider: sqlite (default)",
+        Description = "Storage provider: sqlite (default, a file in the data folder) or postgres (shared by several nodes); default: Storage:Provider",
         Recursive = true,
     };
 
     public Option<string?> Postgres { get; } = new("--postgres")
     {
-        Description = "PostgreSQL connection string (with --storage postgres)",
+        Description = "PostgreSQL connection string, e.g. \"Host=db;Username=mogplex;Password=...;Database=mogplex\" (implies --storage postgres); default: Storage:Postgres",
         Recursive = true,
     };
 
@@ -35,9 +35,14 @@ public sealed class GlobalOptions
     {
         try
         {
-            using var ctx = await OperatorContext.OpenAsync(parse.GetValue(DataDir), parse.GetValue(Storage), ct);
+            using var ctx = await OperatorContext.OpenAsync(parse.GetValue(DataDir), parse.GetValue(Storage), parse.GetValue(Postgres), ct);
             await work(ctx);
             return 0;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return 2;
         }
         catch (OperatorException ex)
         {

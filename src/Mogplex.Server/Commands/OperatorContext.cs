@@ -1,18 +1,19 @@
 using Mogplex.Server.Configuration;
 using Mogplex.Storage;
-using Mogplex.Storage.Sqlite;
 
 namespace Mogplex.Server.Commands;
 
 /// <summary>
-/// What an operator command needs: the same data folder and store the server uses. Operator
-/// commands may run while the server serves; the store handles the concurrency.
+/// What an operator command needs: the same data folder and store the server uses (the same
+/// configuration sources pick it: <c>mogplexd.json</c>, <c>MOGPLEXD_Storage__*</c>, then the
+/// <c>--storage</c>/<c>--postgres</c> flags). Operator commands may run while the server serves;
+/// the store handles the concurrency.
 /// </summary>
 public sealed class OperatorContext : IDisposable
 {
-    private readonly SqliteMogplexStore _store;
+    private readonly IMogplexStore _store;
 
-    private OperatorContext(string dataDir, SqliteMogplexStore store)
+    private OperatorContext(string dataDir, IMogplexStore store)
     {
         DataDir = dataDir;
         _store = store;
@@ -24,17 +25,34 @@ public sealed class OperatorContext : IDisposable
 
     public TimeProvider Time { get; } = TimeProvider.System;
 
-    public static async Task<OperatorContext> OpenAsync(string? dataDirOption, string? storage, CancellationToken ct)
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The storage settings are invalid.</exception>
+    public static async Task<OperatorContext> OpenAsync(string? dataDirOption, string? storage, string? postgres, CancellationToken ct)
     {
-        if (storage is not null && !string.Equals(storage, "sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new OperatorException($"--storage {storage} is not supported (use sqlite)");
-        }
-
         var dataDir = DataDirectory.Resolve(dataDirOption);
         DataDirectory.Prepare(dataDir);
-        var store = new SqliteMogplexStore(DataDirectory.DatabasePath(dataDir));
-        await store.MigrateAsync(ct);
+        IConfiguration configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder()
+                .AddMogplexdSources(dataDir, MogplexdConfiguration.StorageOverrides(storage, postgres))
+                .Build();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new OperatorException(ex.Message);
+        }
+
+        var store = StorageSettings.From(configuration).Open(dataDir, loggerFactory: null);
+        try
+        {
+            await store.MigrateAsync(ct);
+        }
+        catch
+        {
+            (store as IDisposable)?.Dispose();
+            throw;
+        }
+
         return new OperatorContext(dataDir, store);
     }
 
@@ -49,7 +67,7 @@ public sealed class OperatorContext : IDisposable
         return await Store.Users.FindUserAsync(name, ct) ?? throw new OperatorException($"user '{name}' does not exist (add it with: mogplexd user add {name})");
     }
 
-    public void Dispose() => _store.Dispose();
+    public void Dispose() => (_store as IDisposable)?.Dispose();
 }
 
 /// <summary>An operator error with a message for people; exit code 1.</summary>

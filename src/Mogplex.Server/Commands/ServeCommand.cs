@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
 using Mogplex.Server.Configuration;
+using Mogplex.Storage;
 
 namespace Mogplex.Server.Commands;
 
@@ -16,13 +17,6 @@ public static class ServeCommand
         var serve = new Command("serve", "Serve the Mogplex v1 API. Example: mogplexd serve --listen http://127.0.0.1:7421") { listen, noSocket, insecure, dev };
         serve.SetAction(async (parse, ct) =>
         {
-            var storage = parse.GetValue(global.Storage);
-            if (storage is not null && !string.Equals(storage, "sqlite", StringComparison.OrdinalIgnoreCase))
-            {
-                await Console.Error.WriteLineAsync($"error: --storage {storage} is not supported (use sqlite)");
-                return 2;
-            }
-
             var settings = new ServeSettings
             {
                 DataDir = DataDirectory.Resolve(parse.GetValue(global.DataDir)),
@@ -30,6 +24,7 @@ public static class ServeCommand
                 UnixSocket = !parse.GetValue(noSocket),
                 AllowInsecureHttp = parse.GetValue(insecure),
                 Dev = parse.GetValue(dev),
+                Overrides = MogplexdConfiguration.StorageOverrides(parse.GetValue(global.Storage), parse.GetValue(global.Postgres)),
             };
             try
             {
@@ -51,6 +46,12 @@ public static class ServeCommand
             {
                 await Console.Error.WriteLineAsync("error: " + ex.Message);
                 return ex is OptionsValidationException or ArgumentException ? 2 : 1;
+            }
+            catch (StorageUnavailableException ex)
+            {
+                // The message names the host at most, never the connection string.
+                await Console.Error.WriteLineAsync("error: " + ex.Message);
+                return 69;
             }
         });
         return serve;

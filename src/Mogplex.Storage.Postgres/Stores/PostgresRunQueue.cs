@@ -1,0 +1,76 @@
+using Dapper;
+using static Mogplex.Storage.Postgres.PostgresDatabase;
+
+namespace Mogplex.Storage.Postgres.Stores;
+
+internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
+{
+    private const string SelectRun = PostgresRunRow.Select;
+
+    /// <summary>timestamptz ends at year 294276; callers asking for "everything expired" pass DateTimeOffset.MaxValue.</summary>
+    private static readonly DateTimeOffset s_maxTimestamp = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
+    public Task<RunRecord?> ClaimNextAsync(string owner, string executionId, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) =>
+        {
+            // One statement: the sub-select locks the oldest claimable row and skips rows another
+            // claimer (on any node) holds locked, so concurrent claimers never wait on each other
+            // and never get the same run. Under READ COMMITTED a row changed by a claimer that
+            // committed meanwhile is re-checked against the WHERE after it is locked.
+            var at = PostgresTime.ToDb(now);
+            var row = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
+                $"""
+                UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @at
+                WHERE id = (SELECT id FROM runs
+                            WHERE status = 'pending' AND lease_owner IS NULL AND cancel_requested_at IS NULL
+                            ORDER BY created_at, id
+                            LIMIT 1
+                            FOR UPDATE SKIP LOCKED)
+                RETURNING {PostgresRunRow.Columns}
+                """,
+                new { owner, executionId, at, until = PostgresTime.ToDb(now + lease) },
+                t,
+                cancellationToken));
+            return row?.ToRecord();
+        }, cancellationToken);
+
+    public Task<bool> HeartbeatAsync(string runId, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) => await c.ExecuteAsync(Command(
+            "UPDATE runs SET lease_expires_at = @until WHERE id = @runId AND lease_owner = @owner AND status IN ('pending','streaming')",
+            new { runId, owner, until = PostgresTime.ToDb(now + lease) },
+            t,
+            cancellationToken)) > 0, cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
+            [.. (await c.QueryAsync<PostgresRunRow>(Command(
+                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner IS NOT NULL AND lease_expires_at < @now ORDER BY created_at, id",
+                new { now = PostgresTime.ToDb(Clamp(now)) },
+                null,
+                cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListHeldByAsync(string owner, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
+            [.. (await c.QueryAsync<PostgresRunRow>(Command(
+                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner = @owner ORDER BY created_at, id",
+                new { owner },
+                null,
+                cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task AddUsageAsync(string runId, UsageDelta usage, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (c, t) => await c.ExecuteAsync(Command(
+            // One statement: concurrent reports add up (the row lock serializes them).
+            """
+            UPDATE runs SET
+                input_tokens = CASE WHEN @In::bigint IS NULL THEN input_tokens ELSE COALESCE(input_tokens, 0) + @In END,
+                cached_input_tokens = CASE WHEN @Cached::bigint IS NULL THEN cached_input_tokens ELSE COALESCE(cached_input_tokens, 0) + @Cached END,
+                output_tokens = CASE WHEN @Out::bigint IS NULL THEN output_tokens ELSE COALESCE(output_tokens, 0) + @Out END,
+                cost_usd = CASE WHEN @Cost::numeric IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + @Cost END
+            WHERE id = @runId
+            """,
+            new { runId, In = usage.InputTokens, Cached = usage.CachedInputTokens, Out = usage.OutputTokens, Cost = usage.CostUsd },
+            t,
+            cancellationToken)), cancellationToken);
+
+    private static DateTimeOffset Clamp(DateTimeOffset value) => value > s_maxTimestamp ? s_maxTimestamp : value;
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Runs;
+using Mogplex.Server.Tests.Infrastructure;
+using Mogplex.Storage;
+using Mogplex.Testing.Postgres;
+
+[assembly: AssemblyFixture(typeof(PostgresTestCluster))]
+
+namespace Mogplex.Server.Tests.MultiNode;
+
+/// <summary>
+/// Two in-process <c>mogplexd</c> nodes on one PostgreSQL schema (<c>Storage:Provider=postgres</c>):
+/// what the API promises across nodes, through real HTTP on each node.
+/// </summary>
+public sealed class PostgresNodesTests(PostgresTestCluster cluster)
+{
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(10);
+
+    [Fact(Timeout = TestTimeouts.Api)]
+    public async Task EventStream_FollowerOnNodeB_GetsEventsAppendedOnNodeA()
+    {
+        // Keep-alives (and the re-read that comes with them) would take an hour: only the
+        // cross-node wake-up (LISTEN/NOTIFY) can bring the events to node B's stream in time.
+        await using var nodes = await StartNodesAsync(new() { ["Api:SseKeepAliveSeconds"] = "3600" });
+        var token = await nodes.A.CreateTokenAsync();
+        var repo = await nodes.A.CreateRepoAsync();
+        var started = await ApiClient.StartRunAsync(nodes.A.Client(token), new { repoId = repo, prompt = "follow me" });
+        Assert.Equal(HttpStatusCode.Accepted, started.Status);
+        var runId = started.Data.GetProperty("runId").GetString()!;
+
+        await using var sse = await SseConnection.OpenAsync(nodes.B.Client(token), $"/runs/{runId}/events");
+        Assert.Equal("started", (await sse.ReadEventAsync(s_deadline))!.Event);
+
+        var appended = await nodes.A.Store.Events.AppendAsync(runId, [new NewRunEvent(RunEventTypes.Log, null, "from node a", null)], nodes.A.Time.GetUtcNow(), ServerFixture.Ct);
+        var frame = await sse.ReadEventAsync(s_deadline);
+        Assert.Equal(appended[0].Id, frame!.Id);
+        Assert.Contains("from node a", frame.Data, StringComparison.Ordinal);
+
+        var done = await nodes.A.Store.Runs.TransitionAsync(
+            new RunTransition { RunId = runId, From = [RunStatuses.Pending], To = RunStatuses.Cancelled, At = nodes.A.Time.GetUtcNow(), Events = [new NewRunEvent(RunEventTypes.Cancelled, null, "cancelled on node a", null)] },
+            ServerFixture.Ct);
+        Assert.NotNull(done);
+        Assert.Equal("cancelled", (await sse.ReadEventAsync(s_deadline))!.Event);
+        Assert.Equal("end", (await sse.ReadEventAsync(s_deadline))!.Event);
+        await sse.AssertEndedAsync(s_deadline);
+    }
+
+    [Fact(Timeout = TestTimeouts.Api)]
+    public async Task Requests_AlternatingNodes_OneTokenLimitHoldsAcrossNodes()
+    {
+        await using var nodes = await StartNodesAsync(new() { ["RateLimits:RequestsPerWindow"] = "10" });
+        var token = await nodes.A.CreateTokenAsync();
+        var onA = nodes.A.Client(token);
+        var onB = nodes.B.Client(token);
+
+        for (var i = 0; i < 10; i++)
+        {
+            var reply = await ApiClient.GetAsync(i % 2 == 0 ? onA : onB, "/repos");
+            Assert.Equal(HttpStatusCode.OK, reply.Status);
+            Assert.Equal((9 - i).ToString(System.Globalization.CultureInfo.InvariantCulture), reply.Header("RateLimit-Remaining"));
+        }
+
+        ApiAssert.Error(await ApiClient.GetAsync(onA, "/repos"), HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Rate limit exceeded. Retry after 60s.");
+        ApiAssert.Error(await ApiClient.GetAsync(onB, "/repos"), HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Rate limit exceeded. Retry after 60s.");
+    }
+
+    [Fact(Timeout = TestTimeouts.Api)]
+    public async Task StartRun_SameKeyOnBothNodesAtOnce_OneRunAndTheOtherReplaysIt()
+    {
+        await using var nodes = await StartNodesAsync();
+        var token = await nodes.A.CreateTokenAsync();
+        var repo = await nodes.A.CreateRepoAsync();
+        var body = new { repoId = repo, prompt = "exactly once" };
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            ApiClient.StartRunAsync((i % 2 == 0 ? nodes.A : nodes.B).Client(token), body, key: "shared-key")));
+
+        Assert.All(replies, r => Assert.Equal(HttpStatusCode.Accepted, r.Status));
+        var runIds = replies.Select(r => r.Data.GetProperty("runId").GetString()).Distinct().ToList();
+        Assert.Single(runIds);
+        Assert.Equal(1, replies.Count(r => !r.Data.GetProperty("replayed").GetBoolean()));
+        Assert.Single(await nodes.B.Store.Runs.ListRunsAsync(new RunQuery(null, null, null, 100, null), ServerFixture.Ct));
+    }
+
+    private async Task<Nodes> StartNodesAsync(Dictionary<string, string?>? overrides = null)
+    {
+        var (connectionString, schema) = await cluster.CreateSchemaAsync(ServerFixture.Ct);
+        var config = new Dictionary<string, string?>(overrides ?? []) { ["Storage:Provider"] = "postgres", ["Storage:Postgres"] = connectionString };
+        var a = await ServerFixture.StartAsync(config);
+        var b = await ServerFixture.StartAsync(config);
+        Assert.Equal("postgres", a.Store.ProviderName);
+        return new Nodes(a, b, () => cluster.DropSchema(schema));
+    }
+
+    private sealed record Nodes(ServerFixture A, ServerFixture B, Action Drop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+            Drop();
+        }
+    }
+}
