@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Mogplex.EndToEnd.Tests.Infrastructure;
+using Mogplex.Testing.ModelStandIn;
 
 namespace Mogplex.EndToEnd.Tests.Cli;
 
@@ -7,8 +8,8 @@ namespace Mogplex.EndToEnd.Tests.Cli;
 /// The README's "In CI" scripts, taken from README.md as written (the bash blocks after the
 /// <c>&lt;!-- ci-script --&gt;</c> and <c>&lt;!-- retry-loop --&gt;</c> markers) and run by bash
 /// with <c>mogplex</c> and <c>jq</c> on PATH, as a CI job would. They start runs without
-/// <c>--harness</c>, so the server's default harness (codex) runs them: here
-/// <see cref="CodexStandIn"/>, which runs the prompt as a bash script.
+/// <c>--harness</c>, so the server's default harness runs them: the real Codex CLI against the
+/// model stand-in (<see cref="RealCodex"/>).
 /// </summary>
 public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) : IClassFixture<ReadmeScriptTests.Fixture>
 {
@@ -16,21 +17,28 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
 
     public sealed class Fixture() : CliServer(repoName: "ci")
     {
+        private ModelStandInServer? _model;
+
         public override async ValueTask InitializeAsync()
         {
-            foreach (var (name, value) in CodexStandIn.Install(Mogplexd.RootDir))
-            {
-                ServerEnvironment[name] = value;
-            }
-
+            _model = await RealCodex.ConfigureAsync(ServerEnvironment);
             await base.InitializeAsync();
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            if (_model is not null)
+            {
+                await _model.DisposeAsync();
+            }
         }
     }
 
     [Fact]
     public async Task CiScript_SucceedingPrompt_FollowsTheRunAndExitsZero()
     {
-        var result = await RunScriptAsync(server.Cli, "ci-script", "job-ok", "echo built by ci > ci.txt; echo ci build done");
+        var result = await RunScriptAsync(server.Cli, "ci-script", "job-ok", "Record the build [[write ci.txt built by ci]] [[say ci build done]]");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("", result.StdErr);
@@ -40,20 +48,23 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         var run = await server.GetRunAsync(end.Groups[1].Value);
         Assert.Equal(("codex", "ci/job-ok", true), (CliOutput.Str(run, "harness"), CliOutput.Str(run.GetProperty("branch"), "working"), run.GetProperty("branch").GetProperty("createBranch").GetBoolean()));
         Assert.Equal([.. (await server.EventsAsync(end.Groups[1].Value)).Select(CliOutput.EventLine), lines[^1]], lines);
-        Assert.Contains(lines, l => l.EndsWith("  ci build done", StringComparison.Ordinal));
-        Assert.Equal("built by ci\n", await ProcessRunner.RunCheckedAsync("git", ["--git-dir", server.Source.Path, "show", "ci/job-ok:ci.txt"]));
+        Assert.Contains(lines, l => l.Contains("  assistant_message  ci build done", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("  tool_call          tool=", StringComparison.Ordinal));
+        Assert.Equal("built by ci", await ProcessRunner.RunCheckedAsync("git", ["--git-dir", server.Source.Path, "show", "ci/job-ok:ci.txt"]));
     }
 
     [Fact]
     public async Task CiScript_FailingPrompt_ExitsNonZeroNamingTheStatus()
     {
-        var result = await RunScriptAsync(server.Cli, "ci-script", "job-broken", "echo tests failed; exit 3");
+        var result = await RunScriptAsync(server.Cli, "ci-script", "job-broken", "The model is down [[fail500]]");
 
         Assert.Equal(1, result.ExitCode);
         var end = EndLine().Match(CliOutput.Lines(result.StdOut)[^1]);
         Assert.True(end.Success && end.Groups[2].Value == "failed", result.ToString());
         Assert.Equal($"run {end.Groups[1].Value} ended failed\n", result.StdErr);
-        Assert.Equal("codex exited with code 3", CliOutput.Str(await server.GetRunAsync(end.Groups[1].Value), "error"));
+        // Codex reports the model's 500 and exits; the run's error says what failed.
+        var error = CliOutput.Str(await server.GetRunAsync(end.Groups[1].Value), "error");
+        Assert.False(string.IsNullOrWhiteSpace(error));
     }
 
     [Fact]
@@ -61,8 +72,8 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
     {
         var before = await RunsOfRepoAsync(server.Cli, server.RepoId);
 
-        var first = await RunScriptAsync(server.Cli, "retry-loop", "job-retry", "echo retried safely");
-        var second = await RunScriptAsync(server.Cli, "retry-loop", "job-retry", "echo retried safely");
+        var first = await RunScriptAsync(server.Cli, "retry-loop", "job-retry", "Retry safely [[write retry.txt ok]]");
+        var second = await RunScriptAsync(server.Cli, "retry-loop", "job-retry", "Retry safely [[write retry.txt ok]]");
 
         Assert.True(first.ExitCode == 0 && first.StdErr.Length == 0, first.ToString());
         Assert.True(second.ExitCode == 0 && second.StdErr.Length == 0, second.ToString());
@@ -81,14 +92,11 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
     public async Task RetryLoop_ServerDownAtFirst_RetriesUntilItAnswersAndStartsOneRun()
     {
         await using var late = new CliServer(repoName: "late");
-        foreach (var (name, value) in CodexStandIn.Install(late.Mogplexd.RootDir))
-        {
-            late.ServerEnvironment[name] = value;
-        }
+        await using var model = await RealCodex.ConfigureAsync(late.ServerEnvironment);
 
         await late.PrepareAsync();
         var script = await WriteScriptAsync(late.Mogplexd.RootDir, "retry-loop");
-        await using var loop = BackgroundProcess.Start("bash", [script], ScriptEnvironment(late.Cli, late.RepoId, "job-late", "echo late but fine"), late.Mogplexd.RootDir);
+        await using var loop = BackgroundProcess.Start("bash", [script], ScriptEnvironment(late.Cli, late.RepoId, "job-late", "Late but fine [[write late.txt ok]]"), late.Mogplexd.RootDir);
         Assert.True(
             await loop.WaitUntilAsync((_, stderr) => stderr.Contains($"error: cannot reach the server at unix:{late.SocketPath}: ", StringComparison.Ordinal), s_scriptTimeout),
             $"the first attempt did not fail as unreachable\n--- stdout\n{loop.StdOut}\n--- stderr\n{loop.StdErr}");

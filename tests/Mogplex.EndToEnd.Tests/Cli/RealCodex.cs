@@ -1,0 +1,28 @@
+using Mogplex.Testing.ModelStandIn;
+
+namespace Mogplex.EndToEnd.Tests.Cli;
+
+/// <summary>
+/// Runs on the default harness use the real, pinned Codex CLI (installed by
+/// <c>scripts/install-harnesses.sh</c> into <c>.tools/harnesses</c>, where the published mogplexd
+/// finds it), talking to the model stand-in on 127.0.0.1: the only part replaced is the model,
+/// which cannot exist here. Prompts carry the stand-in's directives (<c>[[write P T]]</c>,
+/// <c>[[fail500]]</c>, <c>[[secret]]</c>, see <see cref="StandInScript"/>).
+/// </summary>
+public static class RealCodex
+{
+    /// <summary>Starts a model stand-in and points the server's Codex harness at it (the caller disposes it).</summary>
+    public static async Task<ModelStandInServer> ConfigureAsync(IDictionary<string, string?> serverEnvironment, string? secret = null)
+    {
+        var model = await ModelStandInServer.StartAsync();
+        serverEnvironment["MOGPLEXD_Harnesses__Codex__BaseUrl"] = model.OpenAiBaseUrl;
+        serverEnvironment["MOGPLEXD_Harnesses__Codex__ApiKeyVariable"] = "MODEL_KEY";
+        serverEnvironment["MOGPLEXD_Harnesses__Codex__Environment__MODEL_KEY"] = "stand-in-model-key";
+        if (secret is not null)
+        {
+            serverEnvironment[$"MOGPLEXD_Harnesses__Codex__Environment__{StandInScript.SecretVariable}"] = secret;
+        }
+
+        return model;
+    }
+}
