@@ -17,15 +17,18 @@ server="$PWD/artifacts/bin/mogplexd"
 cli="$PWD/artifacts/bin/mogplex"
 
 work=$(mktemp -d)
+# The cluster's folder is not under $work: mktemp -d makes $work 0700, and as root the cluster
+# runs as the postgres user, who must be able to reach its folder (as in test.sh).
+pg_dir=$(mktemp -d -u "${TMPDIR:-/tmp}/mogplex-pg.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  ./scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true
+  ./scripts/pg-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-conn=$(./scripts/pg-cluster.sh start "$work/pg")
+conn=$(./scripts/pg-cluster.sh start "$pg_dir")
 
 git init -q --bare --initial-branch=main "$work/src.git"
 git clone -q "$work/src.git" "$work/seed" 2>/dev/null
@@ -54,19 +57,23 @@ stop_nodes() {
   pids=()
 }
 
-# runs_per_minute <socket...>: starts $runs runs spread over the nodes, waits for all, prints runs/min
+# runs_per_minute <label> <socket...>: starts $runs runs spread over the nodes, waits for all,
+# prints runs/min. Each run has a working branch of its own (scale/<label>-<n>): runs for one
+# branch share its sandbox and take turns, which would cap a node at one run at a time.
 runs_per_minute() {
+  local label=$1
+  shift
   local socks=("$@") ids=() t0 t1 i=0
   t0=$EPOCHREALTIME
   for n in $(seq 1 "$runs"); do
     local sock=${socks[$((n % ${#socks[@]}))]}
-    ids+=("$(MOGPLEX_URL="unix:$sock" "$cli" run --repo "$repo" --harness exec --json "sleep 1" | jq -r .runId)")
+    ids+=("$(MOGPLEX_URL="unix:$sock" "$cli" run --repo "$repo" --harness exec --create-branch --branch "scale/$label-$n" --json "sleep 1" | jq -r .runId)")
   done
   for id in "${ids[@]}"; do
     local sock=${socks[$((i % ${#socks[@]}))]}
     i=$((i + 1))
     MOGPLEX_URL="unix:$sock" "$cli" runs events "$id" --follow --timeout 600 --json | tail -n 1 | jq -e '.status == "success"' >/dev/null ||
-      { echo "run $id did not succeed" >&2; exit 1; }
+      { echo "run $id did not succeed:" >&2; MOGPLEX_URL="unix:$sock" "$cli" runs get "$id" --json >&2; exit 1; }
   done
   t1=$EPOCHREALTIME
   awk -v n="$runs" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n * 60 / (b - a) }'
@@ -90,7 +97,7 @@ MOGPLEX_API_KEY=$("$server" token create --name bench --data-dir "$work/op" "${p
 echo "one node ($runs runs of 1 s, MaxConcurrent=2)..." >&2
 start_node a "${pg[@]}"
 a=$sock
-one=$(runs_per_minute "$a")
+one=$(runs_per_minute one "$a")
 echo "event append on PostgreSQL ($lines lines)..." >&2
 pg_rate=$(append_rate "$a")
 stop_nodes
@@ -100,7 +107,7 @@ start_node a2 "${pg[@]}"
 a=$sock
 start_node b2 "${pg[@]}"
 b=$sock
-two=$(runs_per_minute "$a" "$b")
+two=$(runs_per_minute two "$a" "$b")
 stop_nodes
 
 echo "event append on SQLite ($lines lines)..." >&2

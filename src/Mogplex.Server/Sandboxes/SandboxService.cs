@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Sandboxes;
@@ -18,6 +19,16 @@ namespace Mogplex.Server.Sandboxes;
 /// </summary>
 public sealed class SandboxService(IMogplexStore store, ServeSettings settings, TimeProvider time, ILogger<SandboxService> logger)
 {
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The gate of a sandbox's checkout on this node: a run holds it from preparing the checkout
+    /// to its end (one run at a time per sandbox), and a checkout is removed only by whoever can
+    /// take it at once. A record may move to another node while a run here still works in this
+    /// node's checkout (a run for the same branch claimed there); the checkout stays until the run ends.
+    /// </summary>
+    public SemaphoreSlim Gate(string sandboxRecordId) => _gates.GetOrAdd(sandboxRecordId, _ => new SemaphoreSlim(1, 1));
+
     public async Task<IResult> CreateAsync(Caller caller, JsonElement body, CancellationToken ct)
     {
         if (!body.TryGetProperty("repoId", out var repoEl) || repoEl.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(repoEl.GetString()))
@@ -151,6 +162,13 @@ public sealed class SandboxService(IMogplexStore store, ServeSettings settings, 
 
     private void RemoveDirectory(string path, string sandboxId)
     {
+        var gate = Gate(sandboxId);
+        if (!gate.Wait(0))
+        {
+            // A run of this node works in it: a later maintenance pass removes it once the run ended.
+            return;
+        }
+
         try
         {
             Directory.Delete(path, recursive: true);
@@ -158,6 +176,10 @@ public sealed class SandboxService(IMogplexStore store, ServeSettings settings, 
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             logger.LogWarning(ex, "Could not remove the checkout of sandbox {SandboxId}", sandboxId);
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 }

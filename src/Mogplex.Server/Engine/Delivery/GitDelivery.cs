@@ -38,8 +38,10 @@ public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<Delivery
         await Git.RunCheckedAsync(["push", "--quiet", "--no-verify", mirror, refspec], checkout, ct);
 
         // An explicit URL and refspec, never the mirror's "origin" remote: a mirror remote pushes
-        // (and deletes) every ref.
-        await Git.RunCheckedAsync(["--git-dir", mirror, "push", "--quiet", "--no-verify", repo.Source, $"refs/heads/{run.WorkingBranch}:refs/heads/{run.WorkingBranch}"], null, ct);
+        // (and deletes) every ref. The commit, not the mirror's branch: another run preparing its
+        // sandbox meanwhile fetches the mirror with --prune (+refs/*:refs/*), which deletes or
+        // rewinds a branch not yet in the source; the commit's objects stay.
+        await Git.RunCheckedAsync(["--git-dir", mirror, "push", "--quiet", "--no-verify", repo.Source, $"{sha}:refs/heads/{run.WorkingBranch}"], null, ct);
         return new DeliveryResult(sha, files);
     }
 

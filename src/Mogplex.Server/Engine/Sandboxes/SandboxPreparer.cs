@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Sandboxes;
@@ -20,10 +19,8 @@ public sealed record PreparedSandbox(SandboxRecord Record, string Directory, str
 /// which the sandbox may read but not write), checks out the working branch, runs the repo's
 /// install command. Every step is a lifecycle event. One run at a time uses a sandbox.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
-
     public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
         var mirror = await mirrors.EnsureAsync(repo, ct);
@@ -69,7 +66,9 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 ct) ?? throw new EngineException("the sandbox was stopped while it was being prepared");
         }
 
-        var gate = _locks.GetOrAdd(record.Id, _ => new SemaphoreSlim(1, 1));
+        // Held until the run ends: the maintenance never removes a checkout a run of this node
+        // works in, even when the record moved to another node meanwhile.
+        var gate = sandboxService.Gate(record.Id);
         await gate.WaitAsync(ct);
         var lease = new Releaser(gate);
         try

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Mogplex.EndToEnd.Tests.Cli;
+using Mogplex.EndToEnd.Tests.Infrastructure;
+using Mogplex.Testing.Postgres;
+
+namespace Mogplex.EndToEnd.Tests.MultiNode;
+
+/// <summary>
+/// Requests that reach one node about work on the other (issue #5, tests 3 to 6): cancel, live
+/// events, the per-token limit, sandbox stop. Which node claims a run is the queue's choice, so
+/// each test finds the executing node first and then talks to the other one.
+/// </summary>
+public sealed class CrossNodeTests(PostgresTestCluster cluster)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Cancel_ThroughNodeNotExecutingTheRun_CancelledAndNoProcessLeftOnExecutingNode()
+    {
+        await using var pair = await NodePair.StartAsync(cluster, "cancel", leaseSeconds: 30);
+        var runId = await pair.StartRunAsync(pair.A, "echo started\nsleep 300", "cancel/one");
+        await NodePair.WaitForEventAsync(pair.A, runId, e => e.GetProperty("message").GetString() == "started", "\"started\" line");
+        var executing = await pair.ExecutingNodeAsync(pair.A, runId);
+        var other = pair.Other(executing);
+        Assert.NotEmpty(NodePair.ProcessesUnder(executing.SandboxesDir));
+
+        var cancel = await other.Cli.RunCheckedAsync("runs", "cancel", runId);
+
+        Assert.Equal($"cancellation requested for run {runId}\nstatus: cancelled\n", cancel);
+        var run = await NodePair.GetRunAsync(executing, runId);
+        Assert.Equal(("cancelled", "Cancelled by user"), (CliOutput.Str(run, "status"), CliOutput.Str(run, "error")));
+        Assert.Empty(NodePair.ProcessesUnder(executing.SandboxesDir));
+        var types = (await NodePair.EventsAsync(other, runId)).Select(e => CliOutput.Str(e, "type")).ToList();
+        Assert.Equal("cancelled", types[^1]);
+        Assert.Single(types, t => t == "cancel_requested");
+    }
+
+    [Fact]
+    public async Task Follow_ThroughNodeNotExecutingTheRun_SeesEveryEventLiveInOrderWithoutGaps()
+    {
+        await using var recorder = new ExecutionRecorder();
+        await using var pair = await NodePair.StartAsync(cluster, "follow", leaseSeconds: 30);
+        var script = $"{recorder.GateLines("follow")}\nfor i in $(seq 1 50); do echo \"line $i\"; done\n";
+        var runId = await pair.StartRunAsync(pair.A, script, "follow/one");
+        var executing = await pair.ExecutingNodeAsync(pair.A, runId);
+        var other = pair.Other(executing);
+        await using var cli = other.Cli.Start("runs", "events", runId, "--follow", "--json", "--timeout", "120");
+        await using var curl = BackgroundProcess.Start("curl", [.. Curl.StreamArgs(other.Server, Transport.UnixSocket, runId, pair.Token)]);
+
+        // The run is held at the gate: what the followers print before the release arrived live.
+        await cli.WaitForOutputAsync("\"message\":\"ready\"", NodePair.Wait);
+        await curl.WaitForOutputAsync("\"message\":\"ready\"", NodePair.Wait);
+        Assert.Equal("streaming", CliOutput.Str(await NodePair.GetRunAsync(executing, runId), "status"));
+        recorder.Release("follow");
+
+        Assert.Equal(0, await cli.WaitForExitAsync(NodePair.Wait));
+        Assert.Equal(0, await curl.WaitForExitAsync(NodePair.Wait));
+        Assert.Equal("", cli.StdErr);
+        var stored = await NodePair.EventsAsync(executing, runId);
+        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(e => e.GetProperty("seq").GetInt64()));
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => $"line {i}"), stored.Select(Message).Where(m => m.StartsWith("line ", StringComparison.Ordinal)));
+        Assert.Equal("finished", CliOutput.Str(stored[^1], "type"));
+
+        var printed = CliOutput.JsonLines(cli.StdOut);
+        Assert.Equal(stored.Select(Key), printed.SkipLast(1).Select(Key));
+        Assert.Equal($$"""{"runId":"{{runId}}","status":"success"}""", printed[^1].GetRawText());
+        var streamed = SseEvent.Parse(curl.StdOut);
+        Assert.Equal(stored.Select(e => CliOutput.Str(e, "id")), streamed.Where(e => e.Id is not null).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task RequestLimit_DefaultLimitsGetsAlternatingNodes_SixtyAllowedSixtyFirstRateLimited()
+    {
+        await using var pair = await NodePair.StartAsync(cluster, "limits", leaseSeconds: 30, generousLimits: false);
+        using var clientA = pair.A.Server.CreateClient(pair.Token);
+        using var clientB = pair.B.Server.CreateClient(pair.Token);
+        var path = new Uri(Curl.ApiBase + "/repos", UriKind.Relative);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 60; i++)
+        {
+            using var response = await (i % 2 == 0 ? clientA : clientB).GetAsync(path, Ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        using var limited = await clientA.GetAsync(path, Ct);
+
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.OK, 60), statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        using var body = JsonDocument.Parse(await limited.Content.ReadAsStringAsync(Ct));
+        Assert.False(body.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal("RATE_LIMITED", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        var retryAfter = int.Parse(Assert.Single(limited.Headers.GetValues("Retry-After")), NumberStyles.None, CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 1, 60);
+        Assert.Equal("0", Assert.Single(limited.Headers.GetValues("RateLimit-Remaining")));
+    }
+
+    [Fact]
+    public async Task SandboxStop_ThroughNodeNotHoldingIt_StoppedAndCheckoutRemovedByOwningNode()
+    {
+        await using var pair = await NodePair.StartAsync(cluster, "sandbox", leaseSeconds: 30);
+        var runId = await pair.StartRunAsync(pair.A, "echo in a sandbox", "sandbox/one");
+        await NodePair.AssertSucceedsAsync(pair.A, runId);
+        var holder = pair.NodeOf(Assert.Single(NodePair.ExecutingNodeIds(await NodePair.EventsAsync(pair.A, runId))));
+        var sandboxId = CliOutput.Str(await NodePair.GetRunAsync(pair.A, runId), "sandboxRecordId");
+        var checkout = Path.Combine(holder.SandboxesDir, sandboxId);
+        Assert.True(Directory.Exists(Path.Combine(checkout, "repo", ".git")), $"no checkout at {checkout}");
+        var other = pair.Other(holder);
+
+        var stop = await other.Cli.RunAsync("sandboxes", "stop", sandboxId);
+
+        Assert.True(stop.ExitCode == 0 && stop.StdErr.Length == 0, stop.ToString());
+        Assert.Equal($"stopped sandbox {sandboxId}\n", stop.StdOut);
+        var listed = CliOutput.JsonLines(await holder.Cli.RunCheckedAsync("sandboxes", "list", "--status", "stopped", "--json"));
+        Assert.Equal("stopped", CliOutput.Str(Assert.Single(listed, s => CliOutput.Str(s, "id") == sandboxId), "status"));
+
+        // The holder's maintenance (every 5 s) removes the checkout it no longer owns.
+        await WaitUntilGoneAsync(checkout);
+    }
+
+    /// <summary>
+    /// Two runs on one working branch, the second claimed by the other node while the first still
+    /// works in the branch's sandbox (Runs:MaxConcurrent=1: the first's node has no free slot).
+    /// The second node takes the sandbox record over with a checkout of its own; the first node's
+    /// maintenance must not remove the checkout its run still works in (it did: the run failed
+    /// with "No such file or directory"), and removes it once the run ended.
+    /// </summary>
+    [Fact]
+    public async Task SameBranch_SecondRunTakesSandboxOverOnOtherNode_FirstKeepsItsCheckoutUntilItEnds()
+    {
+        await using var recorder = new ExecutionRecorder();
+        await using var pair = await NodePair.StartAsync(cluster, "turns", leaseSeconds: 30, settings: new Dictionary<string, string?> { ["MOGPLEXD_Runs__MaxConcurrent"] = "1" });
+
+        // A finished sandbox on each node: stopping one through the other node and seeing its
+        // checkout go shows that its node's maintenance ran a pass.
+        var probes = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            probes.Add(await pair.StartRunAsync(pair.A, recorder.GateLines("probes"), $"turns/probe{i}"));
+        }
+
+        var probeNodes = new List<Node>();
+        foreach (var probe in probes)
+        {
+            await NodePair.WaitForEventAsync(pair.A, probe, e => Message(e) == "ready", "\"ready\" line");
+            probeNodes.Add(await pair.ExecutingNodeAsync(pair.A, probe));
+        }
+
+        Assert.NotEqual(probeNodes[0], probeNodes[1]);
+        recorder.Release("probes");
+        foreach (var probe in probes)
+        {
+            await NodePair.AssertSucceedsAsync(pair.A, probe);
+        }
+
+        var first = await pair.StartRunAsync(pair.A, $"echo one\n{recorder.GateLines("first")}\ngit status --short\n", "turns/shared");
+        await NodePair.WaitForEventAsync(pair.A, first, e => Message(e) == "ready", "\"ready\" line");
+        var firstNode = await pair.ExecutingNodeAsync(pair.A, first);
+        var second = await pair.StartRunAsync(pair.A, "echo two", "turns/shared");
+        await NodePair.AssertSucceedsAsync(pair.A, second);
+        var secondEvents = await NodePair.EventsAsync(pair.A, second);
+        Assert.Same(pair.Other(firstNode), pair.NodeOf(Assert.Single(NodePair.ExecutingNodeIds(secondEvents))));
+        var sandboxId = CliOutput.Str(await NodePair.GetRunAsync(pair.A, second), "sandboxRecordId");
+        Assert.Equal(sandboxId, CliOutput.Str(await NodePair.GetRunAsync(pair.A, first), "sandboxRecordId"));
+        var firstCheckout = Path.Combine(firstNode.SandboxesDir, sandboxId);
+
+        var probeOnFirstNode = CliOutput.Str(await NodePair.GetRunAsync(pair.A, probes[probeNodes.IndexOf(firstNode)]), "sandboxRecordId");
+        Assert.Equal($"stopped sandbox {probeOnFirstNode}\n", await pair.Other(firstNode).Cli.RunCheckedAsync("sandboxes", "stop", probeOnFirstNode));
+        await WaitUntilGoneAsync(Path.Combine(firstNode.SandboxesDir, probeOnFirstNode));
+
+        Assert.True(Directory.Exists(Path.Combine(firstCheckout, "repo", ".git")), $"{firstCheckout} was removed while run {first} worked in it");
+        recorder.Release("first");
+        await NodePair.AssertSucceedsAsync(pair.A, first);
+
+        // The record is the other node's: the first node removes its checkout once its run ended.
+        await WaitUntilGoneAsync(firstCheckout);
+        Assert.True(Directory.Exists(Path.Combine(pair.Other(firstNode).SandboxesDir, sandboxId, "repo", ".git")));
+    }
+
+    private static async Task WaitUntilGoneAsync(string path)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Directory.Exists(path))
+        {
+            Assert.True(deadline.Elapsed < NodePair.Wait, $"{path} still there after {NodePair.Wait.TotalSeconds:0}s");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+        }
+    }
+
+    private static string Message(JsonElement e) => e.GetProperty("message").GetString() ?? "";
+
+    private static (string, long, string, string) Key(JsonElement e) =>
+        (CliOutput.Str(e, "id"), e.GetProperty("seq").GetInt64(), CliOutput.Str(e, "type"), Message(e));
+}
