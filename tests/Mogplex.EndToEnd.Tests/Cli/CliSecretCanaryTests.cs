@@ -47,6 +47,8 @@ public sealed class CliSecretCanaryTests
 
         // The secret did reach the agent and was printed by its tool call: redacted, not absent.
         Assert.Contains($"{StandInScript.SecretVariable}=[redacted]", outputs[4].StdOut, StringComparison.Ordinal);
+        // Codex passed the command's real output on to the model: the secret left the agent, only mogplex's outputs hide it.
+        Assert.Contains(model.Requests, r => r.PathAndQuery == "/v1/responses" && r.Body.Contains($"{StandInScript.SecretVariable}={Secret}", StringComparison.Ordinal));
         Assert.Equal($"--- run {runId} success ---", CliOutput.Lines(outputs[1].StdOut)[^1]);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mogplex.EndToEnd.Tests.Infrastructure;
 using Mogplex.Testing.ModelStandIn;
@@ -13,11 +14,15 @@ namespace Mogplex.EndToEnd.Tests.Cli;
 /// </summary>
 public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) : IClassFixture<ReadmeScriptTests.Fixture>
 {
+    private const string CodexServerErrorMessage = "We’re currently experiencing high demand, which may cause temporary errors.";
     private static readonly TimeSpan s_scriptTimeout = TimeSpan.FromSeconds(90);
 
     public sealed class Fixture() : CliServer(repoName: "ci")
     {
         private ModelStandInServer? _model;
+
+        /// <summary>The model stand-in the server's Codex harness calls.</summary>
+        public ModelStandInServer Model => _model ?? throw new InvalidOperationException("the fixture is not initialized");
 
         public override async ValueTask InitializeAsync()
         {
@@ -47,9 +52,19 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         Assert.True(end.Success && end.Groups[2].Value == "success", result.ToString());
         var run = await server.GetRunAsync(end.Groups[1].Value);
         Assert.Equal(("codex", "ci/job-ok", true), (CliOutput.Str(run, "harness"), CliOutput.Str(run.GetProperty("branch"), "working"), run.GetProperty("branch").GetProperty("createBranch").GetBoolean()));
-        Assert.Equal([.. (await server.EventsAsync(end.Groups[1].Value)).Select(CliOutput.EventLine), lines[^1]], lines);
-        Assert.Contains(lines, l => l.Contains("  assistant_message  ci build done", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("  tool_call          tool=", StringComparison.Ordinal));
+        var events = await server.EventsAsync(end.Groups[1].Value);
+        Assert.Equal([.. events.Select(CliOutput.EventLine), lines[^1]], lines);
+        // What the real Codex did: one shell tool call (run by its login shell), then the answer.
+        // Its stderr lines (startup warnings, logged as they come) are left out.
+        var agent = events.Where(e => !IsStderrLog(e)).SkipWhile(e => CliOutput.Str(e, "type") != "stream_started").Select(e => (CliOutput.Str(e, "type"), e.GetProperty("toolName").GetString())).ToList();
+        Assert.Equal([("stream_started", null), ("tool_call", "shell"), ("tool_result", "shell"), ("assistant_message", null), ("usage", null), ("log", null), ("finished", null)], agent);
+        Assert.EndsWith(" -lc \"printf '%s' 'built by ci' > 'ci.txt'\"", CliOutput.Str(events.Single(e => CliOutput.Str(e, "type") == "tool_call"), "message"), StringComparison.Ordinal);
+        Assert.Equal(("exit 0", "ci build done", "200 in, 40 out"), (Message(events, "tool_result"), Message(events, "assistant_message"), Message(events, "usage")));
+        // Two model calls: the one answered with the tool call, the one after its output.
+        Assert.Equal(2, server.Model.Requests.Count(r => r.PathAndQuery == "/v1/responses" && r.Body.Contains("[[write ci.txt built by ci]]", StringComparison.Ordinal)));
+        var commit = CliOutput.Str(run, "commit");
+        Assert.Equal($"Run finished; delivered {commit[..12]}", Message(events, "finished"));
+        Assert.Equal(commit, (await ProcessRunner.RunCheckedAsync("git", ["--git-dir", server.Source.Path, "rev-parse", "ci/job-ok"])).Trim());
         Assert.Equal("built by ci", await ProcessRunner.RunCheckedAsync("git", ["--git-dir", server.Source.Path, "show", "ci/job-ok:ci.txt"]));
     }
 
@@ -62,9 +77,12 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         var end = EndLine().Match(CliOutput.Lines(result.StdOut)[^1]);
         Assert.True(end.Success && end.Groups[2].Value == "failed", result.ToString());
         Assert.Equal($"run {end.Groups[1].Value} ended failed\n", result.StdErr);
-        // Codex reports the model's 500 and exits; the run's error says what failed.
-        var error = CliOutput.Str(await server.GetRunAsync(end.Groups[1].Value), "error");
-        Assert.False(string.IsNullOrWhiteSpace(error));
+        // Codex turns the model's HTTP 500 into this turn.failed message (pinned Codex version), and exits 1.
+        var run = await server.GetRunAsync(end.Groups[1].Value);
+        Assert.Equal(CodexServerErrorMessage, CliOutput.Str(run, "error"));
+        Assert.Equal(JsonValueKind.Null, run.GetProperty("commit").ValueKind);
+        Assert.Equal(CodexServerErrorMessage, Message(await server.EventsAsync(end.Groups[1].Value), "failed"));
+        Assert.Contains(server.Model.Requests, r => r.PathAndQuery == "/v1/responses" && r.Body.Contains("[[fail500]]", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -150,6 +168,13 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         var script = await WriteScriptAsync(server.Mogplexd.RootDir, marker);
         return await ProcessRunner.RunAsync("bash", [script], ScriptEnvironment(cli, server.RepoId, jobId, prompt), server.Mogplexd.RootDir, s_scriptTimeout);
     }
+
+    /// <summary>The message of the run's only event of <paramref name="type"/>.</summary>
+    private static string Message(IReadOnlyList<JsonElement> events, string type) =>
+        CliOutput.Str(Assert.Single(events, e => CliOutput.Str(e, "type") == type), "message");
+
+    private static bool IsStderrLog(JsonElement e) =>
+        CliOutput.Str(e, "type") == "log" && e.GetProperty("payload") is { ValueKind: JsonValueKind.Object } payload && payload.TryGetProperty("stream", out _);
 
     private static async Task<List<string>> RunsOfRepoAsync(MogplexCli cli, string repoId) =>
         [.. CliOutput.JsonLines(await cli.RunCheckedAsync("runs", "list", "--repo", repoId, "--limit", "200", "--json")).Select(r => CliOutput.Str(r, "runId"))];
