@@ -4,19 +4,25 @@
 #              each run on a new working branch (a new sandbox); p50/p95 over BENCH_RUNS (20)
 #   ingest     one run printing BENCH_LINES (200,000) lines: lines per second from streaming to finished
 #   tail       a harness line -> the same line read by an SSE client, p50/p99 over 200 lines
-# Targets (issue #3): start <= 150 ms, ingest >= 50,000 events/s, tail p50 <= 20 ms.
+#   cancel     POST /runs/{id}/cancel while an exec run sleeps -> the answer saying cancelled, and
+#              -> the harness process gone; p50/max over BENCH_CANCELS (10)
+#   clones     ways to check out the same repo from a mirror, side by side (bench/clone-strategies.sh;
+#              BENCH_CLONES=0 skips them)
+# Targets (issue #3): start <= 150 ms, ingest >= 50,000 events/s, tail p50 <= 20 ms, cancel within 2 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-20}
 lines=${BENCH_LINES:-200000}
+cancels=${BENCH_CANCELS:-10}
 
 ./scripts/install-deps.sh
-[[ -x artifacts/bin/mogplexd ]] || ./build.sh
-bin="$PWD/artifacts/bin/mogplexd"
+# BENCH_BIN: another build to compare (e.g. the previous commit's), measured by this same script.
+bin=${BENCH_BIN:-$PWD/artifacts/bin/mogplexd}
+[[ -x $bin ]] || ./build.sh
 work=$(mktemp -d)
 data="$work/data"
 pid=""
-cleanup() { [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; sync; }
 trap cleanup EXIT
 
 # A source repo with 10,000 files.
@@ -25,7 +31,7 @@ git clone -q "$work/src.git" "$work/seed" 2>/dev/null
 mkdir -p "$work/seed/files"
 (cd "$work/seed/files" && seq 1 10000 | split -l 1 -a 5 - f)
 git -C "$work/seed" add -A
-git -C "$work/seed" -c user.name=b -c user.email=b@example.invalid commit -qm "10,000 files"
+git -C "$work/seed" -c gc.auto=0 -c user.name=b -c user.email=b@example.invalid commit -qm "10,000 files"
 git -C "$work/seed" push -q origin HEAD:main
 
 repo=$("$bin" repo add "$work/src.git" --name bench/big --data-dir "$data" 2>/dev/null)
@@ -55,15 +61,21 @@ git -C "$work/plain" checkout -q main
 t1=$EPOCHREALTIME
 plain_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)*1000}')
 
+ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", (b-a)*1000}'; }
+# How a run's sandbox got its checkout (warm, warm_after_wait, cloned, reused), from its "Synchronized" event.
+checkout_of() { api "$base/runs/$1/events?limit=200" | jq -r '[.data.events[] | select(.message | startswith("Synchronized")) | .payload.checkout][0]'; }
+
 echo "start latency ($runs runs, 10,000-file repo)..." >&2
 starts=()
+declare -A checkouts=([warm]=0 [warm_after_wait]=0 [cloned]=0)
 for i in $(seq 1 "$runs"); do
   t0=$EPOCHREALTIME
   id=$(start_run "echo first-line" "bench/start-$i")
   stream_until "$id" '"message":"first-line"'
-  t1=$EPOCHREALTIME
-  starts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)*1000}')")
+  starts+=("$(ms_since "$t0")")
   wait_end "$id"
+  how=$(checkout_of "$id")
+  checkouts[$how]=$((${checkouts[$how]:-0} + 1))
 done
 start_p50=$(printf '%s\n' "${starts[@]}" | percentile 50)
 start_p95=$(printf '%s\n' "${starts[@]}" | percentile 95)
@@ -88,10 +100,50 @@ done)
 tail_p50=$(percentile 50 <<<"$tails")
 tail_p99=$(percentile 99 <<<"$tails")
 
+echo "cancel latency ($cancels runs)..." >&2
+cancel_answer=()
+cancel_gone=()
+for i in $(seq 1 "$cancels"); do
+  marker="mogplex-bench-cancel-$$-$i"
+  id=$(start_run "echo sleeping
+bash -c 'sleep 300; true' $marker" "bench/cancel-$i")
+  stream_until "$id" '"message":"sleeping"'
+  for _ in $(seq 1 500); do pgrep -f -- "$marker" >/dev/null && break; sleep 0.01; done
+  # The answer and the process's end are timed side by side: the POST in the background.
+  t0=$EPOCHREALTIME
+  (api -X POST "$base/runs/$id/cancel" >"$work/cancel.json"; echo "$EPOCHREALTIME" >"$work/cancel.t") &
+  poster=$!
+  while pgrep -f -- "$marker" >/dev/null; do sleep 0.005; done
+  cancel_gone+=("$(ms_since "$t0")")
+  wait "$poster"
+  cancel_answer+=("$(awk -v a="$t0" -v b="$(cat "$work/cancel.t")" 'BEGIN {printf "%.1f", (b-a)*1000}')")
+  status=$(jq -r .data.status "$work/cancel.json")
+  [[ $status == cancelled ]] || { echo "cancel answered $status" >&2; exit 1; }
+done
+cancel_p50=$(printf '%s\n' "${cancel_answer[@]}" | percentile 50)
+cancel_max=$(printf '%s\n' "${cancel_answer[@]}" | percentile 100)
+gone_p50=$(printf '%s\n' "${cancel_gone[@]}" | percentile 50)
+gone_max=$(printf '%s\n' "${cancel_gone[@]}" | percentile 100)
+
+kill -TERM "$pid" && wait "$pid" 2>/dev/null || true
+pid=""
+clones=""
+if [[ ${BENCH_CLONES:-1} != 0 ]]; then
+  echo "clone strategies..." >&2
+  clones=$(bench/clone-strategies.sh "$work/src.git")
+fi
+
 printf '%-52s %12s %12s %10s\n' "measure" "value" "target" "ratio"
 printf '%-52s %9s ms %9s ms %10s\n' "start -> first harness event, p50" "$start_p50" 150 "$(awk -v v="$start_p50" 'BEGIN {printf "%.2f", v/150}')"
 printf '%-52s %9s ms %12s\n' "start -> first harness event, p95" "$start_p95" "-"
+printf '%-52s %12s %12s\n' "start runs' checkouts: ready / waited for / cloned" "${checkouts[warm]} / ${checkouts[warm_after_wait]} / ${checkouts[cloned]}" "-"
 printf '%-52s %9s ms %12s\n' "reference: plain clone + checkout of that repo" "$plain_ms" "-"
 printf '%-52s %7s ev/s %7s ev/s %10s\n' "ingest, one run of $lines lines" "$ingest_rate" 50000 "$(awk -v v="$ingest_rate" 'BEGIN {printf "%.2f", v/50000}')"
 printf '%-52s %9s ms %9s ms %10s\n' "harness line -> SSE reader, p50" "$tail_p50" 20 "$(awk -v v="$tail_p50" 'BEGIN {printf "%.2f", v/20}')"
 printf '%-52s %9s ms %12s\n' "harness line -> SSE reader, p99" "$tail_p99" "-"
+printf '%-52s %9s ms %9s ms %10s\n' "cancel -> answer says cancelled, p50" "$cancel_p50" 2000 "$(awk -v v="$cancel_p50" 'BEGIN {printf "%.2f", v/2000}')"
+printf '%-52s %9s ms %12s\n' "cancel -> answer says cancelled, max" "$cancel_max" "-"
+printf '%-52s %9s ms %9s ms %10s\n' "cancel -> harness process gone, p50" "$gone_p50" 2000 "$(awk -v v="$gone_p50" 'BEGIN {printf "%.2f", v/2000}')"
+printf '%-52s %9s ms %12s\n' "cancel -> harness process gone, max" "$gone_max" "-"
+echo
+echo "$clones"

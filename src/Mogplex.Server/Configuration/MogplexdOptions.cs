@@ -66,9 +66,12 @@ public sealed class SandboxOptions
 
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Prepared checkouts kept per repo and base branch (0 turns the warm pool off).</summary>
+    /// <summary>
+    /// Prepared checkouts kept per repo and base branch (0 turns the warm pool off). Two absorb a
+    /// run started while the previous one's refill is still writing files.
+    /// </summary>
     [Range(0, 16)]
-    public int WarmCheckouts { get; set; } = 1;
+    public int WarmCheckouts { get; set; } = 2;
 }
 
 /// <summary>Section <c>Harnesses</c>: which harnesses runs may name besides codex and claude-code.</summary>

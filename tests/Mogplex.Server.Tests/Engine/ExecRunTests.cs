@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Tests.Infrastructure;
 
 namespace Mogplex.Server.Tests.Engine;
@@ -8,6 +10,8 @@ namespace Mogplex.Server.Tests.Engine;
 /// <summary>The run engine end to end in process: real git, real processes, the exec harness.</summary>
 public sealed class ExecRunTests
 {
+    private static readonly string[] s_fromPool = ["warm_after_wait", "warm"];
+
     private static readonly Dictionary<string, string?> s_engine = new() { ["Runs:Workers"] = "true", ["RateLimits:RequestsPerWindow"] = "100000", ["Sandbox:Isolation"] = "none" };
 
     private static Task<JsonElement> WaitTerminalAsync(HttpClient client, string runId, TimeSpan? timeout = null) =>
@@ -153,6 +157,37 @@ public sealed class ExecRunTests
         }
 
         Assert.True(sawWarm, "no run took a warm checkout in 10 runs");
+    }
+
+    [Fact]
+    public async Task ExecRuns_BaseMovedBetweenRuns_NewBranchStartsFromTheNewTip()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server, new Dictionary<string, string> { ["README.md"] = "base\n" });
+        var pool = server.Services.GetRequiredService<WarmCheckoutPool>();
+        var first = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "true", createBranch = true, workingBranch = "moved/1" });
+        Assert.Equal("success", (await WaitTerminalAsync(client, first.Data.GetProperty("runId").GetString()!)).GetProperty("status").GetString());
+        var oldTip = GitRepos.Git(source, "rev-parse", "main").Trim();
+        await Waits.UntilAsync(() => Task.FromResult(pool.ReadyCount(repo, "main", oldTip)), n => n == 2, what: "two warm checkouts at the first tip");
+
+        var work = Path.Combine(Path.GetDirectoryName(source)!, "work");
+        await File.WriteAllTextAsync(Path.Combine(work, "README.md"), "moved\n", ServerFixture.Ct);
+        GitRepos.Git(work, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "--quiet", "-am", "move main");
+        GitRepos.Git(work, "push", "--quiet", "origin", "HEAD:main");
+        var newTip = GitRepos.Git(source, "rev-parse", "main").Trim();
+        var second = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "cat README.md\ngit rev-parse HEAD\necho x > new.txt", createBranch = true, workingBranch = "moved/2" });
+        var runId = second.Data.GetProperty("runId").GetString()!;
+        var run = await WaitTerminalAsync(client, runId);
+
+        Assert.Equal("success", run.GetProperty("status").GetString());
+        var events = await AllEventsAsync(client, runId);
+        var messages = events.Select(e => e.GetProperty("message").GetString()).ToList();
+        Assert.Equal(["moved", newTip], messages.SkipWhile(m => m != "moved").Take(2));
+        Assert.Equal(newTip, GitRepos.Git(source, "rev-parse", "moved/2~1").Trim());
+        var sync = events.Single(e => e.GetProperty("message").GetString()!.StartsWith("Synchronized", StringComparison.Ordinal));
+        // Taken from the pool (brought to the new tip in place while the run waited, or just before it asked), never cloned.
+        Assert.Contains(sync.GetProperty("payload").GetProperty("checkout").GetString(), s_fromPool);
     }
 
     private static List<int> ProcessesMatching(string marker)

@@ -15,9 +15,10 @@ public sealed record PreparedSandbox(SandboxRecord Record, string Directory, str
 
 /// <summary>
 /// Prepares the sandbox of a run: fetches the mirror, reuses the active sandbox for the same repo,
-/// working branch and root (or clones a new one with <c>git clone --shared</c> from the mirror,
-/// which the sandbox may read but not write), checks out the working branch, runs the repo's
-/// install command. Every step is a lifecycle event. One run at a time uses a sandbox.
+/// working branch and root, or makes a new one: a warm checkout from <see cref="WarmCheckoutPool"/>
+/// when the run starts a new branch from the base's tip, else <c>git clone --shared</c> from the
+/// mirror (which the sandbox may read but not write); checks out the working branch, runs the
+/// repo's install command. Every step is a lifecycle event. One run at a time uses a sandbox.
 /// </summary>
 public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService)
 {
@@ -78,18 +79,29 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             var home = Path.Combine(dir, "home");
             var fresh = !Directory.Exists(Path.Combine(checkout, ".git"));
             var how = fresh ? "cloned" : "reused";
+            var refilled = false;
             if (fresh)
             {
                 Directory.CreateDirectory(dir);
                 Directory.CreateDirectory(home);
                 var baseCommit = await BaseCommitAsync(mirror, run.BaseBranch, ct);
                 var working = await mirrors.BranchExistsAsync(repo.Id, run.WorkingBranch, ct);
-                if (baseCommit is not null && !working && warm.TryTake(repo.Id, run.BaseBranch, baseCommit, checkout))
+                var took = WarmTake.None;
+                if (baseCommit is not null && !working)
+                {
+                    // After the fetch the pool moves to the tip (a stale checkout is updated in
+                    // place, never handed out), then this run takes a checkout at that tip.
+                    refilled = true;
+                    warm.Refill(repo.Id, run.BaseBranch, mirror, baseCommit);
+                    took = await warm.TryTakeAsync(repo.Id, run.BaseBranch, baseCommit, checkout, ct);
+                }
+
+                if (took != WarmTake.None)
                 {
                     // The warm checkout sits at the base commit with a clean tree: naming the new
                     // branch there is all a checkout would do, without scanning every file.
-                    how = "warm";
-                    await Git.RunCheckedAsync(["update-ref", "refs/heads/" + run.WorkingBranch, baseCommit], checkout, ct);
+                    how = took == WarmTake.Ready ? "warm" : "warm_after_wait";
+                    await Git.RunCheckedAsync(["update-ref", "refs/heads/" + run.WorkingBranch, baseCommit!], checkout, ct);
                     await Git.RunCheckedAsync(["symbolic-ref", "HEAD", "refs/heads/" + run.WorkingBranch], checkout, ct);
                 }
                 else
@@ -104,7 +116,8 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 await CheckoutAsync(run, checkout, ct);
             }
 
-            warm.Refill(repo.Id, run.BaseBranch, mirror);
+            // Pools of the repo's other base branches (and of this one, when not refilled above) follow the fetch too.
+            warm.Refresh(repo.Id, mirror, except: refilled ? run.BaseBranch : null);
             await emit(events.Create(RunEventTypes.Log, $"Synchronized {run.WorkingBranch}", payload: new JsonObject
             {
                 ["stage"] = "sandbox",
