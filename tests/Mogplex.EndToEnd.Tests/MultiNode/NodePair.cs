@@ -212,7 +212,8 @@ public sealed class NodePair : IAsyncDisposable
             try
             {
                 var cwd = new FileInfo(Path.Combine(dir, "cwd")).LinkTarget;
-                if (cwd is not null && cwd.StartsWith(folder, StringComparison.Ordinal))
+                // The warm checkout pool (sandboxes/.warm) refills in the background: no run owns those processes.
+                if (cwd is not null && cwd.StartsWith(folder, StringComparison.Ordinal) && !cwd.Contains("/.warm", StringComparison.Ordinal))
                 {
                     found.Add(pid);
                 }

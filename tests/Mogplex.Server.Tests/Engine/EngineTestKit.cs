@@ -45,7 +45,9 @@ internal static class EngineTestKit
             try
             {
                 var cwd = new FileInfo(Path.Combine(dir, "cwd")).LinkTarget;
-                if (cwd is not null && cwd.StartsWith(folder, StringComparison.Ordinal))
+                // The node's warm checkout pool (sandboxes/.warm) refills in the background; its git
+                // processes belong to no run, so they are not a run's leftovers.
+                if (cwd is not null && cwd.StartsWith(folder, StringComparison.Ordinal) && !cwd.Contains("/.warm", StringComparison.Ordinal))
                 {
                     found.Add(pid);
                 }
