@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Mogplex.EndToEnd.Tests.Cli;
 using Mogplex.EndToEnd.Tests.Infrastructure;
+using Mogplex.Testing;
 using Mogplex.Testing.Postgres;
 
 namespace Mogplex.EndToEnd.Tests.MultiNode;
@@ -25,14 +26,14 @@ public sealed class CrossNodeTests(PostgresTestCluster cluster)
         await NodePair.WaitForEventAsync(pair.A, runId, e => e.GetProperty("message").GetString() == "started", "\"started\" line");
         var executing = await pair.ExecutingNodeAsync(pair.A, runId);
         var other = pair.Other(executing);
-        Assert.NotEmpty(NodePair.ProcessesUnder(executing.SandboxesDir));
+        Assert.NotEmpty(ProcessTable.ProcessesUnder(executing.SandboxesDir));
 
         var cancel = await other.Cli.RunCheckedAsync("runs", "cancel", runId);
 
         Assert.Equal($"cancellation requested for run {runId}\nstatus: cancelled\n", cancel);
         var run = await NodePair.GetRunAsync(executing, runId);
         Assert.Equal(("cancelled", "Cancelled by user"), (CliOutput.Str(run, "status"), CliOutput.Str(run, "error")));
-        Assert.Empty(NodePair.ProcessesUnder(executing.SandboxesDir));
+        Assert.Empty(ProcessTable.ProcessesUnder(executing.SandboxesDir));
         var types = (await NodePair.EventsAsync(other, runId)).Select(e => CliOutput.Str(e, "type")).ToList();
         Assert.Equal("cancelled", types[^1]);
         Assert.Single(types, t => t == "cancel_requested");

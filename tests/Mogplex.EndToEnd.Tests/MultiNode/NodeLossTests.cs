@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mogplex.EndToEnd.Tests.Cli;
 using Mogplex.EndToEnd.Tests.Infrastructure;
+using Mogplex.Testing;
 using Mogplex.Testing.Postgres;
 
 namespace Mogplex.EndToEnd.Tests.MultiNode;
@@ -40,7 +41,7 @@ public sealed class NodeLossTests(PostgresTestCluster cluster)
         var victimRuns = sleeping.Where(r => victim.Owns(executor[r.RunId])).Select(r => r.RunId).ToList();
         var survivorRuns = sleeping.Where(r => survivor.Owns(executor[r.RunId])).Select(r => r.RunId).ToList();
         Assert.NotEmpty(survivorRuns);
-        Assert.NotEmpty(NodePair.ProcessesUnder(victim.SandboxesDir));
+        Assert.NotEmpty(ProcessTable.ProcessesUnder(victim.SandboxesDir));
 
         await victim.Server.SignalAsync("KILL");
         await victim.Server.WaitForExitAsync(MogplexdProcess.StopTimeout);
@@ -60,7 +61,7 @@ public sealed class NodeLossTests(PostgresTestCluster cluster)
         }
 
         // The dead node's harnesses died with it (bubblewrap --die-with-parent).
-        await WaitUntilAsync(() => NodePair.ProcessesUnder(victim.SandboxesDir).Count == 0, $"processes left under {victim.SandboxesDir}");
+        await WaitUntilAsync(() => ProcessTable.ProcessesUnder(victim.SandboxesDir).Count == 0, $"processes left under {victim.SandboxesDir}");
 
         // New runs keep flowing, started through the survivor (the dead node's socket answers nobody).
         var fresh = new List<(string Marker, string RunId)>();

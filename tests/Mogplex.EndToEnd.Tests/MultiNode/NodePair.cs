@@ -195,38 +195,6 @@ public sealed class NodePair : IAsyncDisposable
 
     public static bool IsPreparing(JsonElement e) => e.GetProperty("message").GetString() == "Preparing sandbox";
 
-    /// <summary>
-    /// Processes (other than this test's) whose working directory is under <paramref name="folder"/>:
-    /// a harness (bubblewrap and the script it runs) works in its sandbox's checkout.
-    /// </summary>
-    public static List<int> ProcessesUnder(string folder)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-
-            try
-            {
-                var cwd = new FileInfo(Path.Combine(dir, "cwd")).LinkTarget;
-                // The warm checkout pool (sandboxes/.warm) refills in the background: no run owns those processes.
-                if (cwd is not null && cwd.StartsWith(folder, StringComparison.Ordinal) && !cwd.Contains("/.warm", StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or not ours to read.
-            }
-        }
-
-        return found;
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _folderA.DisposeAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mogplex.Server.Tests.Infrastructure;
+using Mogplex.Testing;
 using Mogplex.Testing.ModelStandIn;
 
 namespace Mogplex.Server.Tests.Engine;
@@ -93,12 +94,12 @@ public sealed class AgentHarnessRunTests
         var runId = start.Data.GetProperty("runId").GetString()!;
         await Waits.UntilAsync(() => EngineTestKit.AllEventsAsync(client, runId), e => e.Any(x => x.GetProperty("type").GetString() == "tool_call"), TimeSpan.FromSeconds(60), "the tool call");
         var sandboxes = Path.Combine(server.DataDir, "sandboxes");
-        Assert.NotEmpty(EngineTestKit.ProcessesUnder(sandboxes));
+        Assert.NotEmpty(ProcessTable.ProcessesUnder(sandboxes));
 
         var cancel = await ApiClient.PostAsync(client, $"/runs/{runId}/cancel");
 
         Assert.Equal("cancelled", cancel.Data.GetProperty("status").GetString());
-        Assert.Empty(EngineTestKit.ProcessesUnder(sandboxes));
+        Assert.Empty(ProcessTable.ProcessesUnder(sandboxes));
     }
 
     [Theory]

@@ -30,33 +30,4 @@ internal static class EngineTestKit
             after = events[^1].GetProperty("id").GetString();
         }
     }
-
-    /// <summary>Processes whose working directory lies under <paramref name="folder"/> (a run's sandbox).</summary>
-    public static List<int> ProcessesUnder(string folder)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-
-            try
-            {
-                var cwd = new FileInfo(Path.Combine(dir, "cwd")).LinkTarget;
-                // The node's warm checkout pool (sandboxes/.warm) refills in the background; its git
-                // processes belong to no run, so they are not a run's leftovers.
-                if (cwd is not null && cwd.StartsWith(folder, StringComparison.Ordinal) && !cwd.Contains("/.warm", StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
-    }
 }

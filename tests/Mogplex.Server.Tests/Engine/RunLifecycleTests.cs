@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mogplex.Server.Tests.Infrastructure;
+using Mogplex.Testing;
 
 namespace Mogplex.Server.Tests.Engine;
 
@@ -57,7 +58,7 @@ public sealed class RunLifecycleTests
         var cancelled = await CancelAsync(client, runId);
 
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
-        Assert.Empty(EngineTestKit.ProcessesUnder(Path.Combine(server.DataDir, "sandboxes")));
+        Assert.Empty(ProcessTable.ProcessesUnder(Path.Combine(server.DataDir, "sandboxes")));
         Assert.DoesNotContain("status_changed", (await EngineTestKit.AllEventsAsync(client, runId)).Select(e => e.GetProperty("type").GetString()));
     }
 
@@ -92,7 +93,7 @@ public sealed class RunLifecycleTests
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.Equal("timed out after 00:00:02", run.GetProperty("error").GetString());
-        Assert.Empty(EngineTestKit.ProcessesUnder(Path.Combine(server.DataDir, "sandboxes")));
+        Assert.Empty(ProcessTable.ProcessesUnder(Path.Combine(server.DataDir, "sandboxes")));
     }
 
     [Fact]
