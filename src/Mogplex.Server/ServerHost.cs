@@ -61,6 +61,7 @@ public static class ServerHost
         builder.Services.AddSingleton<IHarness, ClaudeCodeHarness>();
         builder.Services.AddSingleton<HarnessRegistry>();
         builder.Services.AddSingleton<WarmCheckoutPool>();
+        builder.Services.AddSingleton<SandboxGit>();
         builder.Services.AddSingleton<SandboxPreparer>();
         builder.Services.AddSingleton<GitDelivery>();
         builder.Services.AddSingleton<RunExecutor>();

@@ -218,7 +218,7 @@ public sealed class RunExecutor(
         DeliveryResult result;
         try
         {
-            result = await delivery.DeliverAsync(run, repo, sandbox.CheckoutDirectory, ct);
+            result = await delivery.DeliverAsync(run, repo, sandbox, ct);
         }
         catch (InvalidOperationException ex) when (!ct.IsCancellationRequested)
         {

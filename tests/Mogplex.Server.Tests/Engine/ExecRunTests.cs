@@ -66,6 +66,32 @@ public sealed class ExecRunTests
     }
 
     [Fact]
+    public async Task ExecRun_HarnessCommitsItself_WorkTreeDeliveredAsOneCommitOnTheBase()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server);
+        var baseCommit = GitRepos.Git(source, "rev-parse", "main").Trim();
+
+        // The harness's own commits are not delivered as they are (its .git is not trusted):
+        // what it left in the work tree is, as one commit on the commit the sandbox started at.
+        var script = string.Join('\n',
+            "echo one > one.txt && git add -A && git -c user.name=a -c user.email=a@example.invalid commit -qm first",
+            "echo two > two.txt && git add -A && git -c user.name=a -c user.email=a@example.invalid commit -qm second",
+            "git status --porcelain | wc -l | sed 's/^ */dirty=/'");
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = script, createBranch = true, workingBranch = "w/self-commit" });
+        var run = await WaitTerminalAsync(client, start.Data.GetProperty("runId").GetString()!);
+
+        Assert.True(run.GetProperty("status").GetString() == "success", run.ToString());
+        var messages = (await AllEventsAsync(client, run.GetProperty("runId").GetString()!)).Select(e => e.GetProperty("message").GetString()).ToList();
+        Assert.Contains("dirty=0", messages);
+        Assert.Equal(run.GetProperty("commit").GetString(), GitRepos.Git(source, "rev-parse", "w/self-commit").Trim());
+        Assert.Equal(baseCommit, GitRepos.Git(source, "rev-parse", "w/self-commit~1").Trim());
+        Assert.Equal("one\n", GitRepos.Git(source, "show", "w/self-commit:one.txt"));
+        Assert.Equal("two\n", GitRepos.Git(source, "show", "w/self-commit:two.txt"));
+    }
+
+    [Fact]
     public async Task ExecRun_NonZeroExit_FailedWithReasonAndNoDelivery()
     {
         await using var server = await ServerFixture.StartAsync(s_engine);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Repos;
 using Mogplex.Storage;
 
@@ -12,15 +13,20 @@ public sealed record DeliveryResult(string? Commit, IReadOnlyList<string> Change
 /// Commits the sandbox's changes on the working branch and pushes them to the mirror, then from
 /// the mirror to the repo's source. Runs as the server (outside the sandbox): the harness never
 /// holds push credentials. A rejected push (the branch moved upstream) fails the run honestly.
+/// The harness's <c>.git</c> is never used: the commit is made in a reclaimed one
+/// (<see cref="SandboxGit"/>), on top of the commit the sandbox started at, from the work tree.
 /// </summary>
-public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<DeliveryOptions> options)
+public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<DeliveryOptions> options, SandboxGit sandboxGit)
 {
     public const int MaxSubjectLength = 72;
 
-    public async Task<DeliveryResult> DeliverAsync(RunRecord run, RepoRecord repo, string checkout, CancellationToken ct)
+    public async Task<DeliveryResult> DeliverAsync(RunRecord run, RepoRecord repo, PreparedSandbox sandbox, CancellationToken ct)
     {
-        await Git.RunCheckedAsync(["add", "--all"], checkout, ct);
-        var status = await Git.RunCheckedAsync(["status", "--porcelain", "--no-renames"], checkout, ct);
+        var checkout = sandbox.CheckoutDirectory;
+        var mirror = DataDirectory.MirrorPath(settings.DataDir, repo.Id);
+        await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, sandbox.StartCommit, ct);
+        await SandboxGit.RunCheckedAsync(checkout, ["add", "--all"], ct);
+        var status = await SandboxGit.RunCheckedAsync(checkout, ["status", "--porcelain", "--no-renames"], ct);
         var files = status.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Length > 3 ? l[3..] : l).ToList();
         if (files.Count == 0)
         {
@@ -28,14 +34,13 @@ public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<Delivery
         }
 
         var o = options.CurrentValue;
-        await Git.RunCheckedAsync(
-            ["-c", "user.name=" + o.AuthorName, "-c", "user.email=" + o.AuthorEmail, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", Subject(run.Prompt)],
+        await SandboxGit.RunCheckedAsync(
             checkout,
+            ["-c", "user.name=" + o.AuthorName, "-c", "user.email=" + o.AuthorEmail, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", Subject(run.Prompt)],
             ct);
-        var sha = (await Git.RunCheckedAsync(["rev-parse", "HEAD"], checkout, ct)).Trim();
-        var mirror = DataDirectory.MirrorPath(settings.DataDir, repo.Id);
+        var sha = (await SandboxGit.RunCheckedAsync(checkout, ["rev-parse", "HEAD"], ct)).Trim();
         var refspec = $"HEAD:refs/heads/{run.WorkingBranch}";
-        await Git.RunCheckedAsync(["push", "--quiet", "--no-verify", mirror, refspec], checkout, ct);
+        await SandboxGit.RunCheckedAsync(checkout, ["push", "--quiet", "--no-verify", mirror, refspec], ct);
 
         // An explicit URL and refspec, never the mirror's "origin" remote: a mirror remote pushes
         // (and deletes) every ref. The commit, not the mirror's branch: another run preparing its

@@ -10,8 +10,8 @@ using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine.Sandboxes;
 
-/// <summary>A sandbox ready for a harness: its record and folders.</summary>
-public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, IDisposable Lease);
+/// <summary>A sandbox ready for a harness: its record, folders and the commit its work tree starts at (null on an unborn branch).</summary>
+public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, string? StartCommit, IDisposable Lease);
 
 /// <summary>
 /// Prepares the sandbox of a run: fetches the mirror, reuses the active sandbox for the same repo,
@@ -19,8 +19,10 @@ public sealed record PreparedSandbox(SandboxRecord Record, string Directory, str
 /// when the run starts a new branch from the base's tip, else <c>git clone --shared</c> from the
 /// mirror (which the sandbox may read but not write); checks out the working branch, runs the
 /// repo's install command. Every step is a lifecycle event. One run at a time uses a sandbox.
+/// A reused checkout's <c>.git</c> was the previous harness's: it is reclaimed (<see cref="SandboxGit"/>)
+/// before the server runs git there.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService, SandboxGit sandboxGit)
 {
     public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
@@ -77,9 +79,13 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             var dir = record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
             var checkout = Path.Combine(dir, "repo");
             var home = Path.Combine(dir, "home");
-            var fresh = !Directory.Exists(Path.Combine(checkout, ".git"));
+            // A previous harness of this sandbox may have replaced its checkout with a link or a
+            // file: the server never follows it (the entry goes, the checkout is made again).
+            SandboxGit.RemoveUnlessRealDirectory(checkout);
+            var fresh = !Directory.Exists(checkout);
             var how = fresh ? "cloned" : "reused";
             var refilled = false;
+            string? startCommit;
             if (fresh)
             {
                 Directory.CreateDirectory(dir);
@@ -103,17 +109,28 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                     how = took == WarmTake.Ready ? "warm" : "warm_after_wait";
                     await Git.RunCheckedAsync(["update-ref", "refs/heads/" + run.WorkingBranch, baseCommit!], checkout, ct);
                     await Git.RunCheckedAsync(["symbolic-ref", "HEAD", "refs/heads/" + run.WorkingBranch], checkout, ct);
+                    startCommit = baseCommit;
                 }
                 else
                 {
                     await Git.RunCheckedAsync(["clone", "--shared", "--no-checkout", "--quiet", mirror, checkout], null, ct);
-                    await CheckoutAsync(run, checkout, ct);
+                    startCommit = await CheckoutAsync(run, checkout, ct);
                 }
             }
             else
             {
-                await Git.RunCheckedAsync(["fetch", "--prune", "--quiet", "origin"], checkout, ct);
-                await CheckoutAsync(run, checkout, ct);
+                // The previous harness had this .git: a fresh one from the (just fetched) mirror,
+                // then the work tree to the working branch, keeping ignored files (installed
+                // dependencies) as a reused sandbox should.
+                startCommit = await BaseCommitAsync(mirror, run.WorkingBranch, ct) ?? await BaseCommitAsync(mirror, run.BaseBranch, ct);
+                await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, startCommit, ct);
+                if (startCommit is not null)
+                {
+                    await SandboxGit.RunAsync(checkout, ["update-index", "-q", "--refresh"], ct);
+                    await SandboxGit.RunCheckedAsync(checkout, [.. ParallelCheckout, "reset", "--hard", "--quiet"], ct);
+                }
+
+                await SandboxGit.RunCheckedAsync(checkout, ["clean", "-fdq"], ct);
             }
 
             // Pools of the repo's other base branches (and of this one, when not refilled above) follow the fetch too.
@@ -140,9 +157,8 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 await InstallAsync(record, repo.InstallCommand, checkout, home, dir, mirror, emit, ct);
             }
 
-            var work = run.RootDirectory.Length == 0 ? checkout : Path.Combine(checkout, run.RootDirectory);
-            Directory.CreateDirectory(work);
-            return new PreparedSandbox(record, dir, checkout, home, work, lease);
+            var work = SandboxGit.WorkingDirectory(checkout, run.RootDirectory);
+            return new PreparedSandbox(record, dir, checkout, home, work, startCommit, lease);
         }
         catch
         {
@@ -163,23 +179,31 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         return result.ExitCode == 0 ? result.StdOut.Trim() : null;
     }
 
-    /// <summary>The working branch if it exists, else a new one from the base (an empty repo gets an orphan branch).</summary>
-    private static async Task CheckoutAsync(RunRecord run, string checkout, CancellationToken ct)
+    /// <summary>
+    /// In a new clone (server-made, no harness has seen it): the working branch if it exists, else
+    /// a new one from the base (an empty repo gets an orphan branch). Returns the commit checked out.
+    /// </summary>
+    private static async Task<string?> CheckoutAsync(RunRecord run, string checkout, CancellationToken ct)
     {
-        if ((await Git.RunAsync(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/" + run.WorkingBranch], checkout, ct)).ExitCode == 0)
+        string? commit = null;
+        foreach (var (branch, track) in new[] { (run.WorkingBranch, "--track"), (run.BaseBranch, "--no-track") })
         {
-            await Git.RunCheckedAsync([.. ParallelCheckout, "checkout", "--quiet", "--force", "-B", run.WorkingBranch, "origin/" + run.WorkingBranch], checkout, ct);
+            var found = await Git.RunAsync(["rev-parse", "--verify", "--quiet", $"refs/remotes/origin/{branch}^{{commit}}"], checkout, ct);
+            if (found.ExitCode == 0)
+            {
+                commit = found.StdOut.Trim();
+                await Git.RunCheckedAsync([.. ParallelCheckout, "checkout", "--quiet", "--force", track, "-B", run.WorkingBranch, "origin/" + branch], checkout, ct);
+                break;
+            }
         }
-        else if ((await Git.RunAsync(["rev-parse", "--verify", "--quiet", "refs/remotes/origin/" + run.BaseBranch], checkout, ct)).ExitCode == 0)
-        {
-            await Git.RunCheckedAsync([.. ParallelCheckout, "checkout", "--quiet", "--force", "--no-track", "-B", run.WorkingBranch, "origin/" + run.BaseBranch], checkout, ct);
-        }
-        else
+
+        if (commit is null)
         {
             await Git.RunCheckedAsync(["checkout", "--quiet", "--orphan", run.WorkingBranch], checkout, ct);
         }
 
         await Git.RunCheckedAsync(["clean", "-fdq"], checkout, ct);
+        return commit;
     }
 
     private async Task InstallAsync(SandboxRecord record, string command, string checkout, string home, string dir, string mirror, Func<NewRunEvent, Task> emit, CancellationToken ct)
