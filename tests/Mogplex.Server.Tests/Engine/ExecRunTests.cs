@@ -66,6 +66,23 @@ public sealed class ExecRunTests
     }
 
     [Fact]
+    public async Task ExecRun_SameSizeEditsRightAfterTheCheckout_Delivered()
+    {
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server, new Dictionary<string, string> { ["a.txt"] = "aaaa\n", ["b/c.txt"] = "cccc\n" });
+
+        // Same sizes, and (on the branch's first run) within moments of the checkout: only the
+        // content tells them apart, which delivery must notice although it reuses file stamps.
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "printf 'AAAA\\n' > a.txt\nprintf 'CCCC\\n' > b/c.txt", createBranch = true, workingBranch = "w/same-size" });
+        var run = await WaitTerminalAsync(client, start.Data.GetProperty("runId").GetString()!);
+
+        Assert.True(run.GetProperty("status").GetString() == "success", run.ToString());
+        Assert.Equal("AAAA\n", GitRepos.Git(source, "show", "w/same-size:a.txt"));
+        Assert.Equal("CCCC\n", GitRepos.Git(source, "show", "w/same-size:b/c.txt"));
+    }
+
+    [Fact]
     public async Task ExecRun_HarnessCommitsItself_WorkTreeDeliveredAsOneCommitOnTheBase()
     {
         await using var server = await ServerFixture.StartAsync(s_engine);

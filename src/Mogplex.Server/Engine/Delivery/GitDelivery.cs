@@ -24,7 +24,7 @@ public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<Delivery
     {
         var checkout = sandbox.CheckoutDirectory;
         var mirror = DataDirectory.MirrorPath(settings.DataDir, repo.Id);
-        await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, sandbox.StartCommit, ct);
+        await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, sandbox.StartCommit, sandbox.StartIndex, ct);
         await SandboxGit.RunCheckedAsync(checkout, ["add", "--all"], ct);
         var status = await SandboxGit.RunCheckedAsync(checkout, ["status", "--porcelain", "--no-renames"], ct);
         var files = status.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Length > 3 ? l[3..] : l).ToList();

@@ -28,11 +28,12 @@ public sealed class SandboxGit(ServeSettings settings)
 
     /// <summary>
     /// Gives the checkout a fresh <c>.git</c> from the mirror, its HEAD on <paramref name="branch"/>
-    /// at <paramref name="commit"/> (unborn when null) with the index at that commit; the work tree
-    /// is left as the harness left it. The harness's own commits, branches and settings are gone:
-    /// what a run delivers is its work tree.
+    /// at <paramref name="commit"/> (unborn when null) with the index at that commit: <paramref name="index"/>
+    /// when the server kept the one it made (its file stamps spare hashing unchanged files), else
+    /// read from the commit. The work tree is left as the harness left it. The harness's own
+    /// commits, branches and settings are gone: what a run delivers is its work tree.
     /// </summary>
-    public async Task ReclaimAsync(string checkout, string mirror, string branch, string? commit, CancellationToken ct)
+    public async Task ReclaimAsync(string checkout, string mirror, string branch, string? commit, IndexSnapshot? index, CancellationToken ct)
     {
         EnsureRealDirectory(checkout, "the sandbox's checkout");
         DeleteEntry(Path.Combine(checkout, ".git"));
@@ -53,7 +54,14 @@ public sealed class SandboxGit(ServeSettings settings)
         }
 
         await RunCheckedAsync(checkout, ["symbolic-ref", "HEAD", "refs/heads/" + branch], ct);
-        await RunCheckedAsync(checkout, commit is null ? ["read-tree", "--empty"] : ["read-tree", commit], ct);
+        if (index is not null)
+        {
+            await index.RestoreAsync(checkout, ct);
+        }
+        else
+        {
+            await RunCheckedAsync(checkout, commit is null ? ["read-tree", "--empty"] : ["read-tree", commit], ct);
+        }
     }
 
     /// <summary>
@@ -110,5 +118,32 @@ public sealed class SandboxGit(ServeSettings settings)
         {
             Directory.Delete(path, recursive: true);
         }
+    }
+}
+
+/// <summary>
+/// A checkout's index as the server wrote it, with its modification time: restored with the same
+/// time, git's racy-entry check (a file changed in the second the index was written is hashed
+/// again) works as it would have on the original file.
+/// </summary>
+public sealed record IndexSnapshot(byte[] Content, DateTime LastWriteUtc)
+{
+    public static async Task<IndexSnapshot?> TakeAsync(string checkout, CancellationToken ct)
+    {
+        var path = Path.Combine(checkout, ".git", "index");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var written = File.GetLastWriteTimeUtc(path);
+        return new IndexSnapshot(await File.ReadAllBytesAsync(path, ct), written);
+    }
+
+    public async Task RestoreAsync(string checkout, CancellationToken ct)
+    {
+        var path = Path.Combine(checkout, ".git", "index");
+        await File.WriteAllBytesAsync(path, Content, ct);
+        File.SetLastWriteTimeUtc(path, LastWriteUtc);
     }
 }

@@ -10,8 +10,12 @@ using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine.Sandboxes;
 
-/// <summary>A sandbox ready for a harness: its record, folders and the commit its work tree starts at (null on an unborn branch).</summary>
-public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, string? StartCommit, IDisposable Lease);
+/// <summary>
+/// A sandbox ready for a harness: its record, folders, the commit its work tree starts at (null
+/// on an unborn branch) and the checkout's index at that moment (server-made: delivery reuses its
+/// file stamps instead of hashing every file again).
+/// </summary>
+public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, string? StartCommit, IndexSnapshot? StartIndex, IDisposable Lease);
 
 /// <summary>
 /// Prepares the sandbox of a run: fetches the mirror, reuses the active sandbox for the same repo,
@@ -123,7 +127,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 // then the work tree to the working branch, keeping ignored files (installed
                 // dependencies) as a reused sandbox should.
                 startCommit = await BaseCommitAsync(mirror, run.WorkingBranch, ct) ?? await BaseCommitAsync(mirror, run.BaseBranch, ct);
-                await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, startCommit, ct);
+                await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, startCommit, null, ct);
                 if (startCommit is not null)
                 {
                     await SandboxGit.RunAsync(checkout, ["update-index", "-q", "--refresh"], ct);
@@ -158,7 +162,8 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             }
 
             var work = SandboxGit.WorkingDirectory(checkout, run.RootDirectory);
-            return new PreparedSandbox(record, dir, checkout, home, work, startCommit, lease);
+            var startIndex = await IndexSnapshot.TakeAsync(checkout, ct);
+            return new PreparedSandbox(record, dir, checkout, home, work, startCommit, startIndex, lease);
         }
         catch
         {
