@@ -12,10 +12,19 @@ namespace Mogplex.Server.Engine.Sandboxes;
 /// nothing of the harness's read), and every command names that git folder and work tree
 /// explicitly, with hooks and the file-system monitor switched off besides.
 /// </summary>
-public sealed class SandboxGit(ServeSettings settings)
+public sealed class SandboxGit
 {
     /// <summary>Defence in depth: after a reclaim neither can be set, but no command here needs them.</summary>
     private static readonly string[] s_hardened = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
+
+    private readonly string _scratch;
+
+    public SandboxGit(ServeSettings settings)
+    {
+        // Scratch clones a crashed process left are of no use (none is in progress before this exists).
+        _scratch = Path.Combine(settings.DataDir, "sandboxes", ".reclaim");
+        DeleteEntry(_scratch);
+    }
 
     public static Task<Git.Result> RunAsync(string checkout, IReadOnlyList<string> args, CancellationToken ct) =>
         Git.RunAsync(Command(checkout, args), checkout, ct);
@@ -37,7 +46,7 @@ public sealed class SandboxGit(ServeSettings settings)
     {
         EnsureRealDirectory(checkout, "the sandbox's checkout");
         DeleteEntry(Path.Combine(checkout, ".git"));
-        var scratch = Path.Combine(settings.DataDir, "sandboxes", ".reclaim", Guid.NewGuid().ToString("N"));
+        var scratch = Path.Combine(_scratch, Guid.NewGuid().ToString("N"));
         try
         {
             await Git.RunCheckedAsync(["clone", "--shared", "--no-checkout", "--quiet", mirror, scratch], null, ct);
