@@ -14,6 +14,8 @@ public sealed class AgentHarnessRunTests
 {
     private const string Secret = "s3cr3t-canary-value-4217";
 
+    private const string ModelKey = "stand-in-model-key";
+
     private static async Task<(ServerFixture Server, ModelStandInServer Model, HttpClient Client, string Repo, string Source)> StartAsync()
     {
         var model = await ModelStandInServer.StartAsync();
@@ -24,10 +26,10 @@ public sealed class AgentHarnessRunTests
             ["Sandbox:Isolation"] = "bwrap",
             ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
             ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",
-            ["Harnesses:Codex:Environment:MODEL_KEY"] = "stand-in-model-key",
+            ["Harnesses:Codex:Environment:MODEL_KEY"] = ModelKey,
             ["Harnesses:Codex:Environment:" + StandInScript.SecretVariable] = Secret,
             ["Harnesses:ClaudeCode:BaseUrl"] = model.AnthropicBaseUrl,
-            ["Harnesses:ClaudeCode:Environment:ANTHROPIC_API_KEY"] = "stand-in-model-key",
+            ["Harnesses:ClaudeCode:Environment:ANTHROPIC_API_KEY"] = ModelKey,
             ["Harnesses:ClaudeCode:Environment:CLAUDE_CODE_MAX_RETRIES"] = "0",
             ["Harnesses:ClaudeCode:Environment:" + StandInScript.SecretVariable] = Secret,
         });
@@ -79,6 +81,19 @@ public sealed class AgentHarnessRunTests
         var error = run.GetProperty("error").GetString()!;
         Assert.False(string.IsNullOrWhiteSpace(error));
         Assert.Equal(JsonValueKind.Null, run.GetProperty("commit").ValueKind);
+
+        // On 401 the stand-in quotes the key it was sent (some providers do): the run's error, its
+        // events and the stored rows must not.
+        var runId = run.GetProperty("runId").GetString()!;
+        var all = string.Join('\n', (await EngineTestKit.AllEventsAsync(client, runId)).Select(e => e.GetRawText())) + run.GetRawText();
+        Assert.DoesNotContain(ModelKey, all, StringComparison.Ordinal);
+        var stored = await server.Store.Events.ListAsync(runId, 0, 10_000, ServerFixture.Ct);
+        Assert.DoesNotContain(stored, e => (e.Message + e.PayloadJson).Contains(ModelKey, StringComparison.Ordinal));
+        if (harness == "codex" && directive == "[[fail401]]")
+        {
+            // Codex quotes the provider's message in turn.failed (Claude Code words its own).
+            Assert.Contains("[redacted]", error, StringComparison.Ordinal);
+        }
     }
 
     [Theory]

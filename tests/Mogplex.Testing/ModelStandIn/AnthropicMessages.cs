@@ -221,7 +221,8 @@ internal static partial class AnthropicMessages
         context.Response.ContentType = "application/json";
         var (type, message) = status switch
         {
-            StatusCodes.Status401Unauthorized => ("authentication_error", "invalid x-api-key (model stand-in)"),
+            // Echoes the key it was given, as some providers do: a canary for the server's sanitizer.
+            StatusCodes.Status401Unauthorized => ("authentication_error", $"invalid x-api-key: {PresentedKey(context)} (model stand-in)"),
             StatusCodes.Status400BadRequest => ("invalid_request_error", "The model stand-in could not read the request body as JSON."),
             _ => ("api_error", "The model stand-in was told to fail with HTTP 500."),
         };
@@ -231,6 +232,13 @@ internal static partial class AnthropicMessages
             ["error"] = new JsonObject { ["type"] = type, ["message"] = message },
         };
         await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted);
+    }
+
+    private static string PresentedKey(HttpContext context)
+    {
+        var key = context.Request.Headers["x-api-key"].ToString();
+        var auth = context.Request.Headers.Authorization.ToString();
+        return key.Length > 0 ? key : auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth["Bearer ".Length..] : "(none)";
     }
 
     [GeneratedRegex(@"Primary working directory:\s*(\S[^\r\n]*)")]

@@ -223,7 +223,8 @@ internal static partial class OpenAiResponses
         context.Response.ContentType = "application/json";
         var (type, code, message) = status switch
         {
-            StatusCodes.Status401Unauthorized => ("invalid_request_error", "invalid_api_key", "Incorrect API key provided (model stand-in)."),
+            // Echoes the key it was given, as some providers do: a canary for the server's sanitizer.
+            StatusCodes.Status401Unauthorized => ("invalid_request_error", "invalid_api_key", $"Incorrect API key provided: {PresentedKey(context)} (model stand-in)."),
             StatusCodes.Status400BadRequest => ("invalid_request_error", "invalid_json", "The model stand-in could not read the request body as JSON."),
             _ => ("server_error", "server_error", "The model stand-in was told to fail with HTTP 500."),
         };
@@ -233,6 +234,9 @@ internal static partial class OpenAiResponses
         };
         await context.Response.WriteAsync(error.ToJsonString(), context.RequestAborted);
     }
+
+    private static string PresentedKey(HttpContext context) =>
+        context.Request.Headers.Authorization.ToString() is var auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth["Bearer ".Length..] : "(none)";
 
     [GeneratedRegex(@"Process running with session ID (\d+)")]
     private static partial Regex RunningSessionRegex();
