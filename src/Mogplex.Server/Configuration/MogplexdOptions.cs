@@ -52,6 +52,13 @@ public sealed class RunsOptions
     [Range(3, 3600)]
     public int LeaseSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often idle workers look for queued runs and do their maintenance (reap expired leases,
+    /// stop idle sandboxes). A backstop: a queued run wakes the workers of every node at once.
+    /// </summary>
+    [Range(0.05, 3600)]
+    public double PollSeconds { get; set; } = 1;
+
     /// <summary>Grace between SIGTERM and SIGKILL when a run is cancelled.</summary>
     [Range(0, 60)]
     public double StopGraceSeconds { get; set; } = 1;

@@ -26,7 +26,6 @@ public sealed class RunWorkerService(
     TimeProvider time,
     ILogger<RunWorkerService> logger) : BackgroundService
 {
-    private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_maintenance = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,6 +37,9 @@ public sealed class RunWorkerService(
         // One outstanding wait on the queue signal at a time: a wait abandoned when a slot frees
         // would swallow the next "run accepted" signal and delay that run by a whole poll.
         Task<bool>? signalled = null;
+
+        // Subscribed before each look at the queue: a run queued on another node in between completes it.
+        var queuedElsewhere = store.Changes.NextChangeAsync(IRunChangeNotifier.QueueKey);
         while (!stoppingToken.IsCancellationRequested)
         {
             running.RemoveAll(t => t.IsCompleted);
@@ -76,8 +78,13 @@ public sealed class RunWorkerService(
             var slotFreed = running.Count > 0 ? Task.WhenAny(running) : Task.Delay(Timeout.Infinite, stoppingToken);
             try
             {
-                signalled ??= queue.WaitAsync(s_poll, stoppingToken);
-                await Task.WhenAny(signalled, slotFreed);
+                signalled ??= queue.WaitAsync(TimeSpan.FromSeconds(runOptions.CurrentValue.PollSeconds), stoppingToken);
+                await Task.WhenAny(signalled, slotFreed, queuedElsewhere);
+                if (queuedElsewhere.IsCompleted)
+                {
+                    queuedElsewhere = store.Changes.NextChangeAsync(IRunChangeNotifier.QueueKey);
+                }
+
                 if (signalled.IsCompleted)
                 {
                     await signalled;

@@ -84,6 +84,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                 cancellationToken));
             await PostgresRunEventLog.AppendAsync(c, t, run.Id, command.InitialEvents, at, cancellationToken);
             await notifier.NotifyInTransactionAsync(c, t, run.Id, cancellationToken);
+            await notifier.NotifyInTransactionAsync(c, t, IRunChangeNotifier.QueueKey, cancellationToken);
             return new CreateRunResult.Created(created.ToRecord());
         }, static r => r is not CreateRunResult.RateLimited, cancellationToken);
         if (result is CreateRunResult.Created done)

@@ -34,6 +34,13 @@ public interface IRunEventLog
 /// </summary>
 public interface IRunChangeNotifier
 {
+    /// <summary>
+    /// Not a run: the key whose change means "a run was queued". Workers wait on it, so a run
+    /// accepted by one node wakes the idle workers of every node (a provider that spans nodes
+    /// signals it across them; in one process the API wakes its workers directly).
+    /// </summary>
+    const string QueueKey = "*queue*";
+
     /// <summary>A task that completes at the next committed change of the run.</summary>
     Task NextChangeAsync(string runId);
 

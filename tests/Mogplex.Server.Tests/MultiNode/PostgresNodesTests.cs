@@ -1,6 +1,9 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Runs;
+using Mogplex.Server.Configuration;
+using Mogplex.Server.Tests.Engine;
 using Mogplex.Server.Tests.Infrastructure;
 using Mogplex.Storage;
 using Mogplex.Testing.Postgres;
@@ -83,14 +86,52 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
         Assert.Single(await nodes.B.Store.Runs.ListRunsAsync(new RunQuery(null, null, null, 100, null), ServerFixture.Ct));
     }
 
-    private async Task<Nodes> StartNodesAsync(Dictionary<string, string?>? overrides = null)
+    [Fact(Timeout = TestTimeouts.Api)]
+    public async Task RunAcceptedOnNodeA_WakesTheIdleWorkersOfNodeB()
+    {
+        // Node A only serves the API; node B's workers look at the queue once an hour on their
+        // own: only the cross-node "run queued" wake-up can start the run before the deadline.
+        await using var nodes = await StartNodesAsync(
+            new() { ["RateLimits:RequestsPerWindow"] = "100000" },
+            b: new() { ["Runs:Workers"] = "true", ["Runs:PollSeconds"] = "3600", ["Sandbox:Isolation"] = "none" });
+        var token = await nodes.A.CreateTokenAsync();
+        var (repo, source) = await GitRepos.LinkAsync(nodes.A);
+        var client = nodes.A.Client(token);
+
+        var runIds = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            // Twice: the second run must wake a worker that has gone back to waiting.
+            var started = await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = $"echo {i} > on-b.txt", createBranch = true, workingBranch = $"w/on-b-{i}" });
+            var runId = started.Data.GetProperty("runId").GetString()!;
+            var run = await EngineTestKit.WaitTerminalAsync(client, runId, TimeSpan.FromSeconds(20));
+            Assert.True(run.GetProperty("status").GetString() == "success", run.ToString());
+            Assert.Equal($"{i}\n", GitRepos.Git(source, "show", $"w/on-b-{i}:on-b.txt"));
+            runIds.Add(runId);
+        }
+
+        var nodeB = nodes.B.Services.GetRequiredService<ServeSettings>().NodeId;
+        foreach (var runId in runIds)
+        {
+            var preparing = (await EngineTestKit.AllEventsAsync(client, runId)).First(e => e.GetProperty("message").GetString() == "Preparing sandbox");
+            Assert.Equal(nodeB, preparing.GetProperty("payload").GetProperty("node").GetString());
+        }
+    }
+
+    private async Task<Nodes> StartNodesAsync(Dictionary<string, string?>? overrides = null, Dictionary<string, string?>? b = null)
     {
         var (connectionString, schema) = await cluster.CreateSchemaAsync(ServerFixture.Ct);
         var config = new Dictionary<string, string?>(overrides ?? []) { ["Storage:Provider"] = "postgres", ["Storage:Postgres"] = connectionString };
+        var onB = new Dictionary<string, string?>(config);
+        foreach (var (k, v) in b ?? [])
+        {
+            onB[k] = v;
+        }
+
         var a = await ServerFixture.StartAsync(config);
-        var b = await ServerFixture.StartAsync(config);
+        var nodeB = await ServerFixture.StartAsync(onB);
         Assert.Equal("postgres", a.Store.ProviderName);
-        return new Nodes(a, b, () => cluster.DropSchema(schema));
+        return new Nodes(a, nodeB, () => cluster.DropSchema(schema));
     }
 
     private sealed record Nodes(ServerFixture A, ServerFixture B, Action Drop) : IAsyncDisposable
