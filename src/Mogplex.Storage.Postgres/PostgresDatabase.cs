@@ -19,6 +19,8 @@ internal sealed class PostgresDatabase : IAsyncDisposable
 
     public const int RateLimitLockClass = 0x6D6F6702;
 
+    public const int ClaimLockClass = 0x6D6F6703;
+
     private readonly NpgsqlDataSource _dataSource;
 
     public PostgresDatabase(string connectionString)

@@ -13,17 +13,23 @@ internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
     public Task<RunRecord?> ClaimNextAsync(string owner, string executionId, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) =>
         {
-            // One statement: the sub-select locks the oldest claimable row and skips rows another
-            // claimer (on any node) holds locked, so concurrent claimers never wait on each other
-            // and never get the same run. Under READ COMMITTED a row changed by a claimer that
-            // committed meanwhile is re-checked against the WHERE after it is locked.
+            // Claims take turns (a transaction-scoped advisory lock per schema): the claim of a run
+            // whose working branch is being claimed elsewhere at the same moment must see that
+            // claim, which two concurrent snapshots would not. A claim is one short statement, so
+            // the turn is brief. The sub-select takes the oldest claimable run whose branch
+            // (repo, working branch) no claimed active run holds: runs for one branch go one at a
+            // time on any node, and a run waiting for its branch does not hold a worker.
             var at = PostgresTime.ToDb(now);
+            await c.ExecuteAsync(Command("SELECT pg_advisory_xact_lock(@LockClass, hashtext(current_schema()))", new { LockClass = ClaimLockClass }, t, cancellationToken));
             var row = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
                 $"""
                 UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @at
-                WHERE id = (SELECT id FROM runs
-                            WHERE status = 'pending' AND lease_owner IS NULL AND cancel_requested_at IS NULL
-                            ORDER BY created_at, id
+                WHERE id = (SELECT r.id FROM runs r
+                            WHERE r.status = 'pending' AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
+                              AND NOT EXISTS (SELECT 1 FROM runs b
+                                              WHERE b.repo_id = r.repo_id AND b.working_branch = r.working_branch
+                                                AND b.status IN ('pending','streaming') AND b.lease_owner IS NOT NULL)
+                            ORDER BY r.created_at, r.id
                             LIMIT 1
                             FOR UPDATE SKIP LOCKED)
                 RETURNING {PostgresRunRow.Columns}

@@ -122,62 +122,46 @@ public sealed class CrossNodeTests(PostgresTestCluster cluster)
     }
 
     /// <summary>
-    /// Two runs on one working branch, the second claimed by the other node while the first still
-    /// works in the branch's sandbox (Runs:MaxConcurrent=1: the first's node has no free slot).
-    /// The second node takes the sandbox record over with a checkout of its own; the first node's
-    /// maintenance must not remove the checkout its run still works in (it did: the run failed
-    /// with "No such file or directory"), and removes it once the run ended.
+    /// Two runs on one working branch take turns across nodes: while the first works
+    /// (Runs:MaxConcurrent=1, so its node has no free slot), the second stays queued although the
+    /// other node is idle and claims a later run of another branch; once the first ended, the
+    /// second runs (on either node) from the first's commit and both deliver. A node that lost the
+    /// branch's sandbox record to the other node removes its own checkout.
     /// </summary>
     [Fact]
-    public async Task SameBranch_SecondRunTakesSandboxOverOnOtherNode_FirstKeepsItsCheckoutUntilItEnds()
+    public async Task SameBranch_RunsTakeTurnsAcrossNodes_BothDeliverInOrder()
     {
         await using var recorder = new ExecutionRecorder();
         await using var pair = await NodePair.StartAsync(cluster, "turns", leaseSeconds: 30, settings: new Dictionary<string, string?> { ["MOGPLEXD_Runs__MaxConcurrent"] = "1" });
 
-        // A finished sandbox on each node: stopping one through the other node and seeing its
-        // checkout go shows that its node's maintenance ran a pass.
-        var probes = new List<string>();
-        for (var i = 0; i < 2; i++)
-        {
-            probes.Add(await pair.StartRunAsync(pair.A, recorder.GateLines("probes"), $"turns/probe{i}"));
-        }
-
-        var probeNodes = new List<Node>();
-        foreach (var probe in probes)
-        {
-            await NodePair.WaitForEventAsync(pair.A, probe, e => Message(e) == "ready", "\"ready\" line");
-            probeNodes.Add(await pair.ExecutingNodeAsync(pair.A, probe));
-        }
-
-        Assert.NotEqual(probeNodes[0], probeNodes[1]);
-        recorder.Release("probes");
-        foreach (var probe in probes)
-        {
-            await NodePair.AssertSucceedsAsync(pair.A, probe);
-        }
-
-        var first = await pair.StartRunAsync(pair.A, $"echo one\n{recorder.GateLines("first")}\ngit status --short\n", "turns/shared");
+        var first = await pair.StartRunAsync(pair.A, $"echo one > one.txt\n{recorder.GateLines("first")}\n", "turns/shared");
         await NodePair.WaitForEventAsync(pair.A, first, e => Message(e) == "ready", "\"ready\" line");
         var firstNode = await pair.ExecutingNodeAsync(pair.A, first);
-        var second = await pair.StartRunAsync(pair.A, "echo two", "turns/shared");
-        await NodePair.AssertSucceedsAsync(pair.A, second);
-        var secondEvents = await NodePair.EventsAsync(pair.A, second);
-        Assert.Same(pair.Other(firstNode), pair.NodeOf(Assert.Single(NodePair.ExecutingNodeIds(secondEvents))));
-        var sandboxId = CliOutput.Str(await NodePair.GetRunAsync(pair.A, second), "sandboxRecordId");
-        Assert.Equal(sandboxId, CliOutput.Str(await NodePair.GetRunAsync(pair.A, first), "sandboxRecordId"));
-        var firstCheckout = Path.Combine(firstNode.SandboxesDir, sandboxId);
+        var second = await pair.StartRunAsync(pair.B, "echo two > two.txt", "turns/shared");
 
-        var probeOnFirstNode = CliOutput.Str(await NodePair.GetRunAsync(pair.A, probes[probeNodes.IndexOf(firstNode)]), "sandboxRecordId");
-        Assert.Equal($"stopped sandbox {probeOnFirstNode}\n", await pair.Other(firstNode).Cli.RunCheckedAsync("sandboxes", "stop", probeOnFirstNode));
-        await WaitUntilGoneAsync(Path.Combine(firstNode.SandboxesDir, probeOnFirstNode));
+        var probe = await pair.StartRunAsync(pair.A, "echo probe", "turns/probe");
+        await NodePair.AssertSucceedsAsync(pair.A, probe);
+        Assert.Same(pair.Other(firstNode), await pair.ExecutingNodeAsync(pair.A, probe));
+        Assert.Equal("pending", CliOutput.Str(await NodePair.GetRunAsync(pair.A, second), "status"));
+        Assert.Empty(NodePair.ExecutingNodeIds(await NodePair.EventsAsync(pair.A, second)));
 
-        Assert.True(Directory.Exists(Path.Combine(firstCheckout, "repo", ".git")), $"{firstCheckout} was removed while run {first} worked in it");
         recorder.Release("first");
         await NodePair.AssertSucceedsAsync(pair.A, first);
+        await NodePair.AssertSucceedsAsync(pair.A, second);
+        var firstCommit = CliOutput.Str(await NodePair.GetRunAsync(pair.A, first), "commit");
+        var secondCommit = CliOutput.Str(await NodePair.GetRunAsync(pair.A, second), "commit");
+        Assert.Equal($"{secondCommit} {firstCommit}\n", await ProcessRunner.RunCheckedAsync("git", ["--git-dir", pair.Source.Path, "log", "-1", "--format=%H %P", "turns/shared"]));
 
-        // The record is the other node's: the first node removes its checkout once its run ended.
-        await WaitUntilGoneAsync(firstCheckout);
-        Assert.True(Directory.Exists(Path.Combine(pair.Other(firstNode).SandboxesDir, sandboxId, "repo", ".git")));
+        var sandboxId = CliOutput.Str(await NodePair.GetRunAsync(pair.A, second), "sandboxRecordId");
+        Assert.Equal(sandboxId, CliOutput.Str(await NodePair.GetRunAsync(pair.A, first), "sandboxRecordId"));
+        var secondNode = await pair.ExecutingNodeAsync(pair.A, second);
+        if (secondNode != firstNode)
+        {
+            // The record moved: the first node's maintenance removes the checkout it no longer owns.
+            await WaitUntilGoneAsync(Path.Combine(firstNode.SandboxesDir, sandboxId));
+        }
+
+        Assert.True(Directory.Exists(Path.Combine(secondNode.SandboxesDir, sandboxId, "repo", ".git")));
     }
 
     private static async Task WaitUntilGoneAsync(string path)

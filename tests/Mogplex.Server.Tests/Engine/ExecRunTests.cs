@@ -83,6 +83,39 @@ public sealed class ExecRunTests
     }
 
     [Fact]
+    public async Task ExecRuns_OneBranchTwoRootDirectories_TakeTurnsAndBothDeliver()
+    {
+        // Two roots are two sandboxes, so nothing but the queue keeps the runs apart: run side by
+        // side, the later delivery would be refused (the branch moved under it).
+        await using var server = await ServerFixture.StartAsync(s_engine);
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(server, new Dictionary<string, string> { ["a/keep.txt"] = "a\n", ["b/keep.txt"] = "b\n" });
+        var gate = Path.Combine(Directory.CreateTempSubdirectory("mogplex-gate-").FullName, "open");
+
+        var first = (await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = $"echo one > one.txt\nwhile [ ! -e '{gate}' ]; do sleep 0.05; done", createBranch = true, workingBranch = "w/turns", rootDirectory = "a" })).Data.GetProperty("runId").GetString()!;
+        await Waits.UntilAsync(() => ApiClient.GetAsync(client, $"/runs/{first}"), r => r.Data.GetProperty("run").GetProperty("status").GetString() == "streaming", TimeSpan.FromSeconds(60), "the first run to stream");
+        var second = (await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "echo two > two.txt", createBranch = true, workingBranch = "w/turns", rootDirectory = "b" })).Data.GetProperty("runId").GetString()!;
+
+        // A run on another branch, accepted after the second, is claimed and ends meanwhile: the
+        // workers were free, and the second still waits for its branch.
+        var probe = (await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "exec", prompt = "true", createBranch = true, workingBranch = "w/probe" })).Data.GetProperty("runId").GetString()!;
+        Assert.Equal("success", (await WaitTerminalAsync(client, probe)).GetProperty("status").GetString());
+        Assert.Equal("pending", (await ApiClient.GetAsync(client, $"/runs/{second}")).Data.GetProperty("run").GetProperty("status").GetString());
+        Assert.DoesNotContain(await AllEventsAsync(client, second), e => e.GetProperty("message").GetString() == "Preparing sandbox");
+
+        await File.WriteAllTextAsync(gate, "", ServerFixture.Ct);
+        var firstRun = await WaitTerminalAsync(client, first);
+        var secondRun = await WaitTerminalAsync(client, second);
+
+        Assert.True(firstRun.GetProperty("status").GetString() == "success", firstRun.ToString());
+        Assert.True(secondRun.GetProperty("status").GetString() == "success", secondRun.ToString());
+        Assert.Equal(secondRun.GetProperty("commit").GetString(), GitRepos.Git(source, "rev-parse", "w/turns").Trim());
+        Assert.Equal(firstRun.GetProperty("commit").GetString(), GitRepos.Git(source, "rev-parse", "w/turns~1").Trim());
+        Assert.Equal("one\n", GitRepos.Git(source, "show", "w/turns:a/one.txt"));
+        Assert.Equal("two\n", GitRepos.Git(source, "show", "w/turns:b/two.txt"));
+    }
+
+    [Fact]
     public async Task ExecRun_HarnessCommitsItself_WorkTreeDeliveredAsOneCommitOnTheBase()
     {
         await using var server = await ServerFixture.StartAsync(s_engine);

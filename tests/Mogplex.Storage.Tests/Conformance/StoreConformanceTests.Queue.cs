@@ -45,6 +45,62 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task ClaimNext_BranchHeldByAClaimedRun_LaterRunsOfItWaitAndOthersGoFirst()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var other = await AddRepoAsync(store, user.Id, "acme/other");
+        var first = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "feature/x");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var second = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "feature/x");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var elsewhere = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "feature/y");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var sameNameOtherRepo = await CreateRunOnBranchAsync(store, user.Id, other.Id, "feature/x");
+
+        Assert.Equal(first.Id, (await store.Queue.ClaimNextAsync("node-a", "e1", Now, s_lease, Ct))!.Id);
+        Assert.Equal(elsewhere.Id, (await store.Queue.ClaimNextAsync("node-b", "e2", Now, s_lease, Ct))!.Id);
+        Assert.Equal(sameNameOtherRepo.Id, (await store.Queue.ClaimNextAsync("node-b", "e3", Now, s_lease, Ct))!.Id);
+        Assert.Null(await store.Queue.ClaimNextAsync("node-b", "e4", Now, s_lease, Ct));
+
+        // Streaming still holds the branch; a final status frees it.
+        await TransitionAsync(store, first.Id, RunStatuses.Pending, RunStatuses.Streaming);
+        Assert.Null(await store.Queue.ClaimNextAsync("node-b", "e5", Now, s_lease, Ct));
+        await TransitionAsync(store, first.Id, RunStatuses.Streaming, RunStatuses.Success);
+        Assert.Equal(second.Id, (await store.Queue.ClaimNextAsync("node-b", "e6", Now, s_lease, Ct))!.Id);
+    }
+
+    [Fact]
+    public async Task ClaimNext_ConcurrentClaimersOneBranch_OneRunAtATime()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add((await CreateRunOnBranchAsync(store, user.Id, repo.Id, "shared")).Id);
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => store.Queue.ClaimNextAsync($"node-{i % 3}", $"e{i}", Now, s_lease, Ct)));
+
+        var claimed = Assert.Single(claims, c => c is not null);
+        Assert.Equal(ids[0], claimed!.Id);
+    }
+
+    [Fact]
+    public async Task ClaimNext_UnclaimedPendingRunOfTheBranch_DoesNotHoldIt()
+    {
+        // Only a claimed run holds its branch: pending runs nobody claimed yet (and cancel
+        // requests waiting on them) do not stop the oldest of them from being claimed.
+        var (store, user, repo) = await ArrangeAsync();
+        var cancelling = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "shared");
+        await store.Runs.RequestCancelAsync(cancelling.Id, null, Event("cancel"), Now, Ct);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var next = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "shared");
+
+        Assert.Equal(next.Id, (await store.Queue.ClaimNextAsync("node-a", "e", Now, s_lease, Ct))!.Id);
+    }
+
+    [Fact]
     public async Task ClaimNext_SkipsCancelRequestedAndTerminalRuns()
     {
         var (store, user, repo) = await ArrangeAsync();

@@ -65,7 +65,8 @@ public abstract partial class StoreConformanceTests : IDisposable
 
     protected static string NewId() => Guid.NewGuid().ToString();
 
-    protected static RunRecord NewRun(string userId, string repoId, DateTimeOffset createdAt, string? id = null) => new()
+    /// <summary>A pending run on a working branch of its own unless <paramref name="branch"/> names one (runs for one branch are claimed one at a time).</summary>
+    protected static RunRecord NewRun(string userId, string repoId, DateTimeOffset createdAt, string? id = null, string? branch = null) => new()
     {
         Id = id ?? NewId(),
         UserId = userId,
@@ -74,7 +75,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         Harness = "codex",
         Status = RunStatuses.Pending,
         BaseBranch = "main",
-        WorkingBranch = "mogplex/fix-build",
+        WorkingBranch = branch ?? "mogplex/fix-" + Guid.NewGuid().ToString("N")[..12],
         CreateBranch = true,
         RootDirectory = ".",
         Prompt = "Fix the build",
@@ -96,6 +97,13 @@ public abstract partial class StoreConformanceTests : IDisposable
         var result = await store.Runs.CreateRunAsync(
             CreateCommand(NewRun(userId, repoId, createdAt ?? Now), NewId(), initialEvents: initialEvents),
             Ct);
+        return Assert.IsType<CreateRunResult.Created>(result).Run;
+    }
+
+    /// <summary>Creates a pending run on <paramref name="branch"/> (at <see cref="Now"/>).</summary>
+    protected async Task<RunRecord> CreateRunOnBranchAsync(IMogplexStore store, string userId, string repoId, string branch)
+    {
+        var result = await store.Runs.CreateRunAsync(CreateCommand(NewRun(userId, repoId, Now, branch: branch), NewId()), Ct);
         return Assert.IsType<CreateRunResult.Created>(result).Run;
     }
 

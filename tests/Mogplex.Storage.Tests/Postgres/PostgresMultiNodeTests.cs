@@ -69,6 +69,30 @@ public sealed class PostgresMultiNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task ClaimNext_EightClaimersOnTwoNodes_RunsOfOneBranchClaimedOneAtATime()
+    {
+        var (nodeA, nodeB, user, repo) = await ArrangeTwoNodesAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add((await CreateRunAsync(nodeA, user, repo, s_start.AddMilliseconds(i), "shared")).Id);
+        }
+
+        // Each round, eight claimers on two nodes race; exactly the oldest waiting run is claimed,
+        // and nothing more until it ends.
+        for (var round = 0; round < ids.Count; round++)
+        {
+            var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+                (i % 2 == 0 ? nodeA : nodeB).Queue.ClaimNextAsync($"node-{i}", $"exec-{round}-{i}", s_start, s_lease, Ct)));
+            var claimed = Assert.Single(claims, c => c is not null)!;
+            Assert.Equal(ids[round], claimed.Id);
+            Assert.NotNull(await nodeB.Runs.TransitionAsync(
+                new RunTransition { RunId = claimed.Id, From = [RunStatuses.Pending], To = RunStatuses.Success, At = s_start, ExpectedLeaseOwner = claimed.LeaseOwner },
+                Ct));
+        }
+    }
+
+    [Fact]
     public async Task CreateRun_FortyConcurrentCallsOneKeyOnTwoNodes_OneRunOthersReplayIt()
     {
         var (nodeA, nodeB, user, repo) = await ArrangeTwoNodesAsync();
@@ -229,13 +253,14 @@ public sealed class PostgresMultiNodeTests : IDisposable
     private Task<RepoRecord> AddRepoAsync(PostgresMogplexStore store, UserRecord user) =>
         store.Repos.AddRepoAsync(new NewRepo(Guid.NewGuid().ToString(), user.Id, "acme/widget", "main", ".", "local:/srv", null, s_start), Ct);
 
-    private async Task<RunRecord> CreateRunAsync(PostgresMogplexStore store, UserRecord user, RepoRecord repo, DateTimeOffset at) =>
-        Assert.IsType<CreateRunResult.Created>(await store.Runs.CreateRunAsync(Command(NewRun(user, repo, at), Guid.NewGuid().ToString()), Ct)).Run;
+    private async Task<RunRecord> CreateRunAsync(PostgresMogplexStore store, UserRecord user, RepoRecord repo, DateTimeOffset at, string? branch = null) =>
+        Assert.IsType<CreateRunResult.Created>(await store.Runs.CreateRunAsync(Command(NewRun(user, repo, at, branch), Guid.NewGuid().ToString()), Ct)).Run;
 
     private static CreateRunCommand Command(RunRecord run, string key, IReadOnlyList<RateWindow>? limits = null) =>
         new(run, key, "hash-1", "start:" + run.UserId, limits ?? [], [Event("accepted")]);
 
-    private static RunRecord NewRun(UserRecord user, RepoRecord repo, DateTimeOffset at) => new()
+    /// <summary>A run on a working branch of its own unless <paramref name="branch"/> names one.</summary>
+    private static RunRecord NewRun(UserRecord user, RepoRecord repo, DateTimeOffset at, string? branch = null) => new()
     {
         Id = Guid.NewGuid().ToString(),
         UserId = user.Id,
@@ -244,7 +269,7 @@ public sealed class PostgresMultiNodeTests : IDisposable
         Harness = "codex",
         Status = RunStatuses.Pending,
         BaseBranch = "main",
-        WorkingBranch = "mogplex/fix",
+        WorkingBranch = branch ?? "mogplex/fix-" + Guid.NewGuid().ToString("N")[..12],
         CreateBranch = true,
         RootDirectory = ".",
         Prompt = "Fix the build",
