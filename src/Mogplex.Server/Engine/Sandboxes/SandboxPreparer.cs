@@ -156,13 +156,15 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 },
                 ct);
 
+            // Before the install command, which runs the repo's code in the sandbox: the index is
+            // taken while only the server has written the checkout.
+            var startIndex = await IndexSnapshot.TakeAsync(checkout, ct);
             if (fresh && !string.IsNullOrWhiteSpace(repo.InstallCommand))
             {
                 await InstallAsync(record, repo.InstallCommand, checkout, home, dir, mirror, emit, ct);
             }
 
             var work = SandboxGit.WorkingDirectory(checkout, run.RootDirectory);
-            var startIndex = await IndexSnapshot.TakeAsync(checkout, ct);
             return new PreparedSandbox(record, dir, checkout, home, work, startCommit, startIndex, lease);
         }
         catch
