@@ -16,22 +16,23 @@ internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
             // Claims take turns (a transaction-scoped advisory lock per schema): the claim of a run
             // whose working branch is being claimed elsewhere at the same moment must see that
             // claim, which two concurrent snapshots would not. A claim is one short statement, so
-            // the turn is brief. The sub-select takes the oldest claimable run whose branch
-            // (repo, working branch) no claimed active run holds: runs for one branch go one at a
-            // time on any node, and a run waiting for its branch does not hold a worker.
+            // the turn is brief. The sub-select takes the oldest claimable run whose branch no
+            // claimed active run holds (the same working branch of the same source, through any
+            // repo record: two users may link one source): runs for one branch go one at a time
+            // on any node, and a run waiting for its branch does not hold a worker.
             var at = PostgresTime.ToDb(now);
             await c.ExecuteAsync(Command("SELECT pg_advisory_xact_lock(@LockClass, hashtext(current_schema()))", new { LockClass = ClaimLockClass }, t, cancellationToken));
             var row = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
                 $"""
                 UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @at
-                WHERE id = (SELECT r.id FROM runs r
+                WHERE id = (SELECT r.id FROM runs r JOIN repos rr ON rr.id = r.repo_id
                             WHERE r.status = 'pending' AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
-                              AND NOT EXISTS (SELECT 1 FROM runs b
-                                              WHERE b.repo_id = r.repo_id AND b.working_branch = r.working_branch
+                              AND NOT EXISTS (SELECT 1 FROM runs b JOIN repos rb ON rb.id = b.repo_id
+                                              WHERE b.working_branch = r.working_branch AND rb.source = rr.source
                                                 AND b.status IN ('pending','streaming') AND b.lease_owner IS NOT NULL)
                             ORDER BY r.created_at, r.id
                             LIMIT 1
-                            FOR UPDATE SKIP LOCKED)
+                            FOR UPDATE OF r SKIP LOCKED)
                 RETURNING {PostgresRunRow.Columns}
                 """,
                 new { owner, executionId, at, until = PostgresTime.ToDb(now + lease) },

@@ -12,16 +12,17 @@ internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
         {
             // SQLite has one writer, so the UPDATE over a sub-select inside BEGIN IMMEDIATE is atomic
             // (PostgreSQL takes an advisory lock for the same statement). The oldest claimable run
-            // whose branch (repo, working branch) no claimed active run holds: runs for one branch
-            // go one at a time, and a run waiting for its branch does not hold a worker.
+            // whose branch no claimed active run holds (the same working branch of the same source,
+            // through any repo record: two users may link one source): runs for one branch go one
+            // at a time, and a run waiting for its branch does not hold a worker.
             var nowMs = SqliteTime.ToMs(now);
             var id = await c.ExecuteScalarAsync<string?>(
                 """
                 UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @nowMs
-                WHERE id = (SELECT r.id FROM runs r
+                WHERE id = (SELECT r.id FROM runs r JOIN repos rr ON rr.id = r.repo_id
                             WHERE r.status = 'pending' AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
-                              AND NOT EXISTS (SELECT 1 FROM runs b
-                                              WHERE b.repo_id = r.repo_id AND b.working_branch = r.working_branch
+                              AND NOT EXISTS (SELECT 1 FROM runs b JOIN repos rb ON rb.id = b.repo_id
+                                              WHERE b.working_branch = r.working_branch AND rb.source = rr.source
                                                 AND b.status IN ('pending','streaming') AND b.lease_owner IS NOT NULL)
                             ORDER BY r.created_at, r.id LIMIT 1)
                 RETURNING id

@@ -48,7 +48,7 @@ public abstract partial class StoreConformanceTests
     public async Task ClaimNext_BranchHeldByAClaimedRun_LaterRunsOfItWaitAndOthersGoFirst()
     {
         var (store, user, repo) = await ArrangeAsync();
-        var other = await AddRepoAsync(store, user.Id, "acme/other");
+        var other = await AddRepoAsync(store, user.Id, "acme/other", "local:/srv/other");
         var first = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "feature/x");
         Time.Advance(TimeSpan.FromSeconds(1));
         var second = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "feature/x");
@@ -67,6 +67,27 @@ public abstract partial class StoreConformanceTests
         Assert.Null(await store.Queue.ClaimNextAsync("node-b", "e5", Now, s_lease, Ct));
         await TransitionAsync(store, first.Id, RunStatuses.Streaming, RunStatuses.Success);
         Assert.Equal(second.Id, (await store.Queue.ClaimNextAsync("node-b", "e6", Now, s_lease, Ct))!.Id);
+    }
+
+    [Fact]
+    public async Task ClaimNext_TwoRepoRecordsOfOneSource_ShareTheirBranches()
+    {
+        // Two users link the same source: their runs on one branch push to the same place.
+        var (store, user, repo) = await ArrangeAsync();
+        var other = await store.Users.EnsureUserAsync("bob", Now, Ct);
+        var sameSource = await AddRepoAsync(store, other.Id, "acme/widget", repo.Source);
+        var elsewhere = await AddRepoAsync(store, other.Id, "acme/gadget", repo.Source + "-other");
+        var first = await CreateRunOnBranchAsync(store, user.Id, repo.Id, "main");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var second = await CreateRunOnBranchAsync(store, other.Id, sameSource.Id, "main");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var third = await CreateRunOnBranchAsync(store, other.Id, elsewhere.Id, "main");
+
+        Assert.Equal(first.Id, (await store.Queue.ClaimNextAsync("node-a", "e1", Now, s_lease, Ct))!.Id);
+        Assert.Equal(third.Id, (await store.Queue.ClaimNextAsync("node-a", "e2", Now, s_lease, Ct))!.Id);
+        Assert.Null(await store.Queue.ClaimNextAsync("node-a", "e3", Now, s_lease, Ct));
+        await TransitionAsync(store, first.Id, RunStatuses.Pending, RunStatuses.Failed);
+        Assert.Equal(second.Id, (await store.Queue.ClaimNextAsync("node-a", "e4", Now, s_lease, Ct))!.Id);
     }
 
     [Fact]
