@@ -27,6 +27,13 @@ public sealed class RepoMirrors(ServeSettings settings)
         return result.ExitCode == 0;
     }
 
+    /// <summary>The commit <c>refs/heads/&lt;branch&gt;</c> of a mirror points at, or null when there is no such branch.</summary>
+    public static async Task<string?> TipAsync(string mirror, string branch, CancellationToken ct)
+    {
+        var result = await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], null, ct);
+        return result.ExitCode == 0 ? result.StdOut.Trim() : null;
+    }
+
     /// <summary>
     /// The mirror of a repo, created on this node when missing: `mogplexd repo add` mirrors on the
     /// machine it runs on, and every other node sharing the database (PostgreSQL) mirrors the

@@ -57,12 +57,7 @@ public sealed class SandboxGit
             DeleteEntry(scratch);
         }
 
-        if (commit is not null)
-        {
-            await RunCheckedAsync(checkout, ["update-ref", "refs/heads/" + branch, commit], ct);
-        }
-
-        await RunCheckedAsync(checkout, ["symbolic-ref", "HEAD", "refs/heads/" + branch], ct);
+        await NameBranchAsync(checkout, branch, commit, ct);
         if (index is not null)
         {
             await index.RestoreAsync(checkout, ct);
@@ -71,6 +66,20 @@ public sealed class SandboxGit
         {
             await RunCheckedAsync(checkout, commit is null ? ["read-tree", "--empty"] : ["read-tree", commit], ct);
         }
+    }
+
+    /// <summary>
+    /// Puts HEAD on <paramref name="branch"/> at <paramref name="commit"/> (unborn when null)
+    /// without touching the index or the work tree.
+    /// </summary>
+    public static async Task NameBranchAsync(string checkout, string branch, string? commit, CancellationToken ct)
+    {
+        if (commit is not null)
+        {
+            await RunCheckedAsync(checkout, ["update-ref", "refs/heads/" + branch, commit], ct);
+        }
+
+        await RunCheckedAsync(checkout, ["symbolic-ref", "HEAD", "refs/heads/" + branch], ct);
     }
 
     /// <summary>
@@ -118,12 +127,8 @@ public sealed class SandboxGit
     /// <summary>Removes a file, link or folder; links are removed, never followed.</summary>
     private static void DeleteEntry(string path)
     {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null || info.Exists)
-        {
-            info.Delete();
-        }
-        else if (Directory.Exists(path))
+        RemoveUnlessRealDirectory(path);
+        if (Directory.Exists(path))
         {
             Directory.Delete(path, recursive: true);
         }

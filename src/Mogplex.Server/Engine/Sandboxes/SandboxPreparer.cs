@@ -94,7 +94,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             {
                 Directory.CreateDirectory(dir);
                 Directory.CreateDirectory(home);
-                var baseCommit = await BaseCommitAsync(mirror, run.BaseBranch, ct);
+                var baseCommit = await RepoMirrors.TipAsync(mirror, run.BaseBranch, ct);
                 var working = await mirrors.BranchExistsAsync(repo.Id, run.WorkingBranch, ct);
                 var took = WarmTake.None;
                 if (baseCommit is not null && !working)
@@ -111,8 +111,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                     // The warm checkout sits at the base commit with a clean tree: naming the new
                     // branch there is all a checkout would do, without scanning every file.
                     how = took == WarmTake.Ready ? "warm" : "warm_after_wait";
-                    await Git.RunCheckedAsync(["update-ref", "refs/heads/" + run.WorkingBranch, baseCommit!], checkout, ct);
-                    await Git.RunCheckedAsync(["symbolic-ref", "HEAD", "refs/heads/" + run.WorkingBranch], checkout, ct);
+                    await SandboxGit.NameBranchAsync(checkout, run.WorkingBranch, baseCommit, ct);
                     startCommit = baseCommit;
                 }
                 else
@@ -126,7 +125,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 // The previous harness had this .git: a fresh one from the (just fetched) mirror,
                 // then the work tree to the working branch, keeping ignored files (installed
                 // dependencies) as a reused sandbox should.
-                startCommit = await BaseCommitAsync(mirror, run.WorkingBranch, ct) ?? await BaseCommitAsync(mirror, run.BaseBranch, ct);
+                startCommit = await RepoMirrors.TipAsync(mirror, run.WorkingBranch, ct) ?? await RepoMirrors.TipAsync(mirror, run.BaseBranch, ct);
                 await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, startCommit, null, ct);
                 if (startCommit is not null)
                 {
@@ -179,12 +178,6 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
     /// from a few (measured: 10,000 files in about 4 s with one worker, 0.2 s with four).
     /// </summary>
     internal static readonly string[] ParallelCheckout = ["-c", "checkout.workers=4", "-c", "checkout.thresholdForParallelism=100"];
-
-    private static async Task<string?> BaseCommitAsync(string mirror, string branch, CancellationToken ct)
-    {
-        var result = await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], null, ct);
-        return result.ExitCode == 0 ? result.StdOut.Trim() : null;
-    }
 
     /// <summary>
     /// In a new clone (server-made, no harness has seen it): the working branch if it exists, else

@@ -164,7 +164,7 @@ public sealed class WarmCheckoutPool : IAsyncDisposable
             {
                 try
                 {
-                    var tip = await Git.RunAsync(["--git-dir", mirror, "rev-parse", "--verify", "--quiet", $"refs/heads/{slot.Branch}^{{commit}}"], null, _stopping.Token);
+                    var tip = await RepoMirrors.TipAsync(mirror, slot.Branch, _stopping.Token);
                     lock (slot)
                     {
                         if (slot.Removed)
@@ -172,9 +172,9 @@ public sealed class WarmCheckoutPool : IAsyncDisposable
                             return;
                         }
 
-                        if (tip.ExitCode == 0)
+                        if (tip is not null)
                         {
-                            Kick(slot, mirror, tip.StdOut.Trim());
+                            Kick(slot, mirror, tip);
                         }
                         else
                         {
