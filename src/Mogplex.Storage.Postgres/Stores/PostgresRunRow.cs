@@ -1,81 +1,26 @@
 namespace Mogplex.Storage.Postgres.Stores;
 
-/// <summary>The flat shape of a <c>runs</c> row and its mapping to <see cref="RunRecord"/>.</summary>
-internal sealed class PostgresRunRow
+/// <summary>A <c>runs</c> row as PostgreSQL returns it (timestamptz, boolean, numeric) and its mapping to <see cref="RunRecord"/>.</summary>
+internal sealed class PostgresRunRow : RunRowBase
 {
-    public const string Columns =
-        "id AS Id, user_id AS UserId, repo_id AS RepoId, ai_call_id AS AiCallId, harness AS Harness, status AS Status, " +
-        "base_branch AS BaseBranch, working_branch AS WorkingBranch, create_branch AS CreateBranch, root_directory AS RootDirectory, " +
-        "prompt AS Prompt, conversation_id AS ConversationId, workspace_session_id AS WorkspaceSessionId, mode AS Mode, " +
-        "sandbox_record_id AS SandboxRecordId, sandbox_id AS SandboxId, error AS Error, runtime_run_id AS RuntimeRunId, " +
-        "input_tokens AS InputTokens, cached_input_tokens AS CachedInputTokens, output_tokens AS OutputTokens, cost_usd AS CostUsd, " +
-        "commit_sha AS CommitSha, created_at AS CreatedAt, updated_at AS UpdatedAt, started_at AS StartedAt, finished_at AS FinishedAt, " +
-        "cancel_requested_at AS CancelRequestedAt, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt";
-
     public const string Select = $"SELECT {Columns} FROM runs";
 
-    public string Id { get; set; } = "";
-    public string UserId { get; set; } = "";
-    public string RepoId { get; set; } = "";
-    public string AiCallId { get; set; } = "";
-    public string Harness { get; set; } = "";
-    public string Status { get; set; } = "";
-    public string BaseBranch { get; set; } = "";
-    public string WorkingBranch { get; set; } = "";
     public bool CreateBranch { get; set; }
-    public string RootDirectory { get; set; } = "";
-    public string Prompt { get; set; } = "";
-    public string? ConversationId { get; set; }
-    public string? WorkspaceSessionId { get; set; }
-    public string? Mode { get; set; }
-    public string? SandboxRecordId { get; set; }
-    public string? SandboxId { get; set; }
-    public string? Error { get; set; }
-    public string? RuntimeRunId { get; set; }
-    public long? InputTokens { get; set; }
-    public long? CachedInputTokens { get; set; }
-    public long? OutputTokens { get; set; }
     public decimal? CostUsd { get; set; }
-    public string? CommitSha { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
     public DateTime? CancelRequestedAt { get; set; }
-    public string? LeaseOwner { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
 
-    public RunRecord ToRecord() => new()
-    {
-        Id = Id,
-        UserId = UserId,
-        RepoId = RepoId,
-        AiCallId = AiCallId,
-        Harness = Harness,
-        Status = Status,
-        BaseBranch = BaseBranch,
-        WorkingBranch = WorkingBranch,
-        CreateBranch = CreateBranch,
-        RootDirectory = RootDirectory,
-        Prompt = Prompt,
-        ConversationId = ConversationId,
-        WorkspaceSessionId = WorkspaceSessionId,
-        Mode = Mode,
-        SandboxRecordId = SandboxRecordId,
-        SandboxId = SandboxId,
-        Error = Error,
-        RuntimeRunId = RuntimeRunId,
-        InputTokens = InputTokens,
-        CachedInputTokens = CachedInputTokens,
-        OutputTokens = OutputTokens,
-        CostUsd = CostUsd,
-        Commit = CommitSha,
-        CreatedAt = PostgresTime.FromDb(CreatedAt),
-        UpdatedAt = PostgresTime.FromDb(UpdatedAt),
-        StartedAt = PostgresTime.FromDb(StartedAt),
-        FinishedAt = PostgresTime.FromDb(FinishedAt),
-        CancelRequestedAt = PostgresTime.FromDb(CancelRequestedAt),
-        LeaseOwner = LeaseOwner,
-        LeaseExpiresAt = PostgresTime.FromDb(LeaseExpiresAt),
-    };
+    public RunRecord ToRecord() => ToRecord(
+        CreateBranch,
+        CostUsd,
+        PostgresTime.FromDb(CreatedAt),
+        PostgresTime.FromDb(UpdatedAt),
+        PostgresTime.FromDb(StartedAt),
+        PostgresTime.FromDb(FinishedAt),
+        PostgresTime.FromDb(CancelRequestedAt),
+        PostgresTime.FromDb(LeaseExpiresAt));
 }
