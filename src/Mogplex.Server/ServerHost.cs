@@ -7,6 +7,7 @@ using Mogplex.Server.Endpoints;
 using Mogplex.Server.Engine;
 using Mogplex.Server.Engine.Delivery;
 using Mogplex.Server.Engine.Harnesses;
+using Mogplex.Server.Engine.Isolation;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
@@ -55,6 +56,9 @@ public static class ServerHost
         builder.Services.AddSingleton<RunCancellations>();
         builder.Services.AddSingleton<IRunCancellationSignal>(sp => sp.GetRequiredService<RunCancellations>());
         builder.Services.AddSingleton<RunQueueSignal>();
+        builder.Services.AddSingleton<SandboxUsers>();
+        builder.Services.AddSingleton<RunLimits>();
+        builder.Services.AddSingleton<ConfinedGit>();
         builder.Services.AddSingleton<IsolationResolver>();
         builder.Services.AddSingleton<IHarness, ExecHarness>();
         builder.Services.AddSingleton<IHarness, CodexHarness>();
@@ -80,9 +84,12 @@ public static class ServerHost
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<RequestLoggingMiddleware>();
 
-        app.MapGet("/healthz", async (IMogplexStore store, CancellationToken ct) =>
+        app.MapGet("/healthz", async (IMogplexStore store, IsolationResolver isolation, RunLimits limits, CancellationToken ct) =>
             await store.PingAsync(ct)
-                ? ApiResults.Ok(new HealthStatus("ok", VersionInfo.Version))
+                ? ApiResults.Ok(new HealthStatus("ok", VersionInfo.Version)
+                {
+                    Sandbox = new SandboxHealth(isolation.Name, isolation.Network.ToString().ToLowerInvariant(), limits.ModeName, isolation.Warning ?? isolation.Refusal),
+                })
                 : ApiResults.Error(ErrorCodes.ServiceUnavailable, "The database is unavailable. Retry later."));
         app.MapOpenApi(ApiBase + "/openapi.json");
 

@@ -62,6 +62,18 @@ public sealed class RunsOptions
     /// <summary>Grace between SIGTERM and SIGKILL when a run is cancelled.</summary>
     [Range(0, 60)]
     public double StopGraceSeconds { get; set; } = 1;
+
+    /// <summary>Processes (and threads) one run may have at once; a fork past it fails the run.</summary>
+    [Range(16, 1_000_000)]
+    public long MaxProcesses { get; set; } = 1024;
+
+    /// <summary>Memory one run may use (its processes and its private /tmp); a process killed for it fails the run.</summary>
+    [Range(64L * 1024 * 1024, long.MaxValue)]
+    public long MaxMemoryBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>Largest file a run's process may write (RLIMIT_FSIZE).</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }
 
 /// <summary>Section <c>Sandbox</c>.</summary>
@@ -79,6 +91,32 @@ public sealed class SandboxOptions
     /// </summary>
     [Range(0, 16)]
     public int WarmCheckouts { get; set; } = 2;
+
+    /// <summary>
+    /// What a sandbox may reach: <c>none</c> (own network namespace, loopback only), <c>model</c> (the
+    /// default: own namespace; the harnesses' model endpoints and <see cref="AllowedHosts"/> through
+    /// the server's egress proxy) or <c>host</c> (the host's network, as the server sees it).
+    /// </summary>
+    [RegularExpression("^(none|model|host)$", ErrorMessage = "Sandbox:Network must be none, model or host")]
+    public string Network { get; set; } = "model";
+
+    /// <summary>Hosts a sandbox may reach besides the model endpoints (network <c>model</c>): <c>host</c> or <c>host:port</c>, <c>*.example.org</c>.</summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>The bubblewrap executable (found on PATH unless a path).</summary>
+    public string Bubblewrap { get; set; } = "bwrap";
+
+    /// <summary>Host uids sandboxes run as when the server is root: <c>first-last</c>, one per sandbox, no login.</summary>
+    [RegularExpression("^[0-9]+-[0-9]+$", ErrorMessage = "Sandbox:UidRange must be first-last")]
+    public string UidRange { get; set; } = "2000000000-2000999999";
+
+    /// <summary>Disk one sandbox may fill (checkout, home); measured while a run works, past it the run fails.</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxDiskBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+
+    /// <summary>Size of a sandbox's private /tmp (in memory: it counts toward Runs:MaxMemoryBytes).</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long TmpBytes { get; set; } = 1024L * 1024 * 1024;
 }
 
 /// <summary>Section <c>Harnesses</c>: which harnesses runs may name besides codex and claude-code.</summary>

@@ -6,6 +6,7 @@ using Mogplex.Contracts.Runs;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Engine.Delivery;
 using Mogplex.Server.Engine.Harnesses;
+using Mogplex.Server.Engine.Isolation;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
@@ -25,8 +26,10 @@ public sealed class RunExecutor(
     HarnessRegistry harnesses,
     GitDelivery delivery,
     IsolationResolver isolation,
+    RunLimits limits,
     RunCancellations cancellations,
     IOptionsMonitor<RunsOptions> options,
+    IOptionsMonitor<SandboxOptions> sandboxOptions,
     ServeSettings settings,
     TimeProvider time,
     ILogger<RunExecutor> logger)
@@ -38,18 +41,25 @@ public sealed class RunExecutor(
         var owner = run.LeaseOwner!;
         var cancel = cancellations.Register(run.Id);
         var runOptions = options.CurrentValue;
-        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token);
+        using var breach = new LimitBreach();
+        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token, breach.Token);
         runCts.CancelAfter(runOptions.MaxDuration);
         using var heartbeat = StartHeartbeat(run.Id, owner, cancel, runCts.Token);
         var remoteCancel = WatchForCancelAsync(run.Id, cancel, runCts.Token);
         PreparedSandbox? sandbox = null;
+        RunCgroup? cgroup = null;
         try
         {
-            await RunPhasesAsync(run, owner, sandbox: s => sandbox = s, runCts.Token);
+            cgroup = limits.Create(run.Id);
+            await RunPhasesAsync(run, owner, cgroup, breach, sandbox: s => sandbox = s, runCts.Token);
         }
         catch (OperationCanceledException) when (runCts.IsCancellationRequested)
         {
-            if (cancel.IsCancellationRequested)
+            if (breach.Reason is { } reason)
+            {
+                await FailAsync(run.Id, owner, reason);
+            }
+            else if (cancel.IsCancellationRequested)
             {
                 await FinishAsync(run.Id, owner, RunStatuses.Cancelled, "Cancelled by user", events.Create(RunEventTypes.Cancelled, "Run cancelled"));
             }
@@ -64,7 +74,7 @@ public sealed class RunExecutor(
         }
         catch (EngineException ex)
         {
-            await FailAsync(run.Id, owner, ex.Message);
+            await FailAsync(run.Id, owner, breach.Reason ?? ex.Message);
         }
         catch (Exception ex)
         {
@@ -76,6 +86,9 @@ public sealed class RunExecutor(
             await runCts.CancelAsync();
             await remoteCancel;
             cancellations.Unregister(run.Id);
+
+            // Whatever of the run still lives (a daemon it started, in its control group) ends with it.
+            cgroup?.Dispose();
             sandbox?.Lease.Dispose();
         }
     }
@@ -112,8 +125,13 @@ public sealed class RunExecutor(
         }
     }
 
-    private async Task RunPhasesAsync(RunRecord run, string owner, Action<PreparedSandbox> sandbox, CancellationToken ct)
+    private async Task RunPhasesAsync(RunRecord run, string owner, RunCgroup cgroup, LimitBreach breach, Action<PreparedSandbox> sandbox, CancellationToken ct)
     {
+        if (isolation.Refusal is { } refusal)
+        {
+            throw new EngineException(refusal);
+        }
+
         var current = await store.Runs.GetRunAsync(run.Id, null, ct);
         if (current?.CancelRequestedAt is not null)
         {
@@ -122,12 +140,23 @@ public sealed class RunExecutor(
 
         var harness = harnesses.Find(run.Harness) ?? throw new EngineException($"harness '{run.Harness}' is not enabled on this server");
         var repo = await store.Repos.GetRepoAsync(run.RepoId, null, ct) ?? throw new EngineException("the repo was removed");
+        if (isolation.Warning is { } warning)
+        {
+            await AppendAsync(run.Id, events.Create(RunEventTypes.Log, "Warning: " + warning, payload: new JsonObject { ["stage"] = "sandbox", ["isolation"] = "none" }));
+        }
+
         await AppendAsync(run.Id, events.Create(RunEventTypes.Log, "Preparing sandbox", payload: new JsonObject { ["stage"] = "sandbox", ["node"] = settings.NodeId }));
 
+        var confinement = new RunConfinement(
+            isolation.Network,
+            null,
+            new Dictionary<string, string>(),
+            user => limits.For(cgroup, ownUid: user is not null));
         PreparedSandbox prepared;
+        using var watchdog = new RunWatchdog(cgroup, breach, options.CurrentValue, sandboxOptions.CurrentValue);
         try
         {
-            prepared = await sandboxes.PrepareAsync(run, repo, e => AppendAsync(run.Id, e), ct);
+            prepared = await sandboxes.PrepareAsync(run, repo, confinement, e => AppendAsync(run.Id, e), ct);
         }
         catch (InvalidOperationException ex) when (!ct.IsCancellationRequested)
         {
@@ -135,6 +164,7 @@ public sealed class RunExecutor(
         }
 
         sandbox(prepared);
+        watchdog.WatchDisk(prepared.CheckoutDirectory, prepared.HomeDirectory);
         var streaming = await store.Runs.TransitionAsync(
             new RunTransition
             {
@@ -154,7 +184,8 @@ public sealed class RunExecutor(
             throw new OperationCanceledException(ct);
         }
 
-        var (exitCode, parser, sanitizer) = await StreamHarnessAsync(streaming, harness, prepared, ct);
+        var (exitCode, parser, sanitizer) = await StreamHarnessAsync(streaming, harness, prepared, confinement, ct);
+        watchdog.Check();
         ct.ThrowIfCancellationRequested();
         var outcome = parser.Complete(exitCode);
         if (!outcome.Succeeded)
@@ -163,7 +194,9 @@ public sealed class RunExecutor(
             throw new EngineException(sanitizer.SanitizeString(outcome.Error ?? $"harness exited with code {exitCode}"));
         }
 
-        var delivered = await DeliverAsync(streaming, repo, prepared, ct);
+        // Nothing of the harness outlives it into delivery (a daemon it left in its control group).
+        cgroup.KillAll();
+        var delivered = await DeliverAsync(streaming, repo, prepared, confinement, ct);
         await FinishAsync(
             run.Id,
             owner,
@@ -173,10 +206,17 @@ public sealed class RunExecutor(
             delivered.Commit);
     }
 
-    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, CancellationToken ct)
+    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
-        var spec = isolation.Confine(harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory)), sandbox.Directory, mirror);
+        var built = harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory));
+        if (sandbox.User is not null)
+        {
+            // The harness may have made folders in its home (CODEX_HOME): they are the sandbox's.
+            await SandboxUsers.GiveAsync(sandbox.HomeDirectory, sandbox.User, ct);
+        }
+
+        var spec = isolation.Confine(built, confinement.ForHarness(sandbox.Directory, sandbox.CheckoutDirectory, sandbox.HomeDirectory, mirror, sandbox.User));
         var parser = harness.CreateParser();
         var runEvents = events.WithSecrets(spec.Secrets);
         var usage = new UsageTotals();
@@ -213,12 +253,12 @@ public sealed class RunExecutor(
         }
     }
 
-    private async Task<DeliveryResult> DeliverAsync(RunRecord run, RepoRecord repo, PreparedSandbox sandbox, CancellationToken ct)
+    private async Task<DeliveryResult> DeliverAsync(RunRecord run, RepoRecord repo, PreparedSandbox sandbox, RunConfinement confinement, CancellationToken ct)
     {
         DeliveryResult result;
         try
         {
-            result = await delivery.DeliverAsync(run, repo, sandbox, ct);
+            result = await delivery.DeliverAsync(run, repo, sandbox, confinement, ct);
         }
         catch (InvalidOperationException ex) when (!ct.IsCancellationRequested)
         {
@@ -232,6 +272,15 @@ public sealed class RunExecutor(
             ["commit"] = result.Commit,
             ["files"] = new JsonArray([.. result.ChangedFiles.Select(f => (JsonNode?)JsonValue.Create(f))]),
         };
+        if (result.SkippedRepositories.Count > 0)
+        {
+            payload["skippedRepositories"] = new JsonArray([.. result.SkippedRepositories.Select(f => (JsonNode?)JsonValue.Create(f))]);
+            await AppendAsync(run.Id, events.Create(
+                RunEventTypes.Log,
+                $"Not delivered: {string.Join(", ", result.SkippedRepositories)} (a folder with its own .git is a nested repository; its files are not part of a delivery)",
+                payload: new JsonObject { ["stage"] = "git_delivery" }));
+        }
+
         await AppendAsync(run.Id, events.Create(
             RunEventTypes.Log,
             result.Commit is null ? "No code changes to deliver" : $"Delivered {result.Commit[..12]} to {run.WorkingBranch} ({result.ChangedFiles.Count} files changed)",

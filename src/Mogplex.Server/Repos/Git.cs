@@ -3,10 +3,41 @@ using System.Text;
 
 namespace Mogplex.Server.Repos;
 
-/// <summary>Runs git with an argument list (never through a shell) and a clean, non-interactive environment.</summary>
+/// <summary>
+/// Runs git with an argument list (never through a shell) and a clean, non-interactive environment.
+/// Every call is hardened (defence in depth, docs/security.md): no system or global configuration of
+/// the server user is read, no attributes file, hooks or file-system monitor, no submodule recursion,
+/// and only the transports a source may use (file, git, http, https, ssh; never <c>ext::</c>/<c>fd::</c>).
+/// </summary>
 public static class Git
 {
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    /// <summary>The <c>-c</c> settings every server git call starts with.</summary>
+    public static readonly IReadOnlyList<string> HardenedConfig =
+    [
+        "-c", "core.hooksPath=/dev/null",
+        "-c", "core.fsmonitor=false",
+        "-c", "core.attributesFile=/dev/null",
+        "-c", "submodule.recurse=false",
+        "-c", "protocol.allow=never",
+        "-c", "protocol.file.allow=always",
+        "-c", "protocol.git.allow=always",
+        "-c", "protocol.http.allow=always",
+        "-c", "protocol.https.allow=always",
+        "-c", "protocol.ssh.allow=always",
+    ];
+
+    /// <summary>The environment every server git call gets on top of the inherited one.</summary>
+    public static readonly IReadOnlyDictionary<string, string> HardenedEnvironment = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["GIT_CONFIG_NOSYSTEM"] = "1",
+        ["GIT_CONFIG_GLOBAL"] = "/dev/null",
+        ["GIT_TERMINAL_PROMPT"] = "0",
+        ["GIT_ASKPASS"] = "true",
+        ["GIT_ALLOW_PROTOCOL"] = "file:git:http:https:ssh",
+        ["LC_ALL"] = "C",
+    };
 
     public static async Task<Result> RunAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken ct, TimeSpan? timeout = null)
     {
@@ -18,14 +49,22 @@ public static class Git
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var a in args)
+        foreach (var a in HardenedConfig.Concat(args))
         {
             psi.ArgumentList.Add(a);
         }
 
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["GIT_ASKPASS"] = "true";
-        psi.Environment["LC_ALL"] = "C";
+        foreach (var name in psi.Environment.Keys.Where(IsSteering).ToList())
+        {
+            // GIT_DIR, GIT_CONFIG_PARAMETERS, GIT_EXEC_PATH ... of the server's own environment never
+            // steer a server git call; the operator's transport settings (GIT_SSH_COMMAND, GIT_SSL_*) stay.
+            psi.Environment.Remove(name);
+        }
+
+        foreach (var (k, v) in HardenedEnvironment)
+        {
+            psi.Environment[k] = v;
+        }
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("git could not be started");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
@@ -44,6 +83,12 @@ public static class Git
 
         return new Result(process.ExitCode, await stdout, await stderr);
     }
+
+    private static bool IsSteering(string name) =>
+        name.StartsWith("GIT_", StringComparison.Ordinal)
+        && !name.StartsWith("GIT_SSH", StringComparison.Ordinal)
+        && !name.StartsWith("GIT_SSL_", StringComparison.Ordinal)
+        && !name.StartsWith("GIT_HTTP_", StringComparison.Ordinal);
 
     /// <summary>Throws with git's own message when the command failed.</summary>
     public static async Task<string> RunCheckedAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken ct)

@@ -108,19 +108,36 @@ public sealed class SandboxEscapeTests
         Assert.Equal(first.GetProperty("commit").GetString(), GitRepos.Git(source, "rev-parse", "w/reuse~1").Trim());
     }
 
-    [Fact]
-    public async Task CheckoutReplacedByALinkToTheDataFolder_RunFailsAndNothingOfTheServerIsPushed()
+    /// <summary>
+    /// Confined, the checkout is a mount point in a folder the harness cannot write: the swap itself
+    /// fails. Unconfined (isolation none), the harness can make it, and the server refuses to follow it.
+    /// </summary>
+    [Theory]
+    [InlineData("bwrap")]
+    [InlineData("none")]
+    public async Task CheckoutReplacedByALinkToTheDataFolder_RunFailsAndNothingOfTheServerIsPushed(string isolation)
     {
-        await using var server = await ServerFixture.StartAsync(s_engine);
+        await using var server = await ServerFixture.StartAsync(new Dictionary<string, string?>(s_engine) { ["Sandbox:Isolation"] = isolation });
         var client = server.Client(await server.CreateTokenAsync());
         var (repo, source) = await GitRepos.LinkAsync(server);
 
         // The link is only text inside the sandbox (the data folder is hidden there); followed by the server it is the real folder.
         var script = $"cd .. && mv repo repo-moved && ln -s '{server.DataDir}' repo && echo swapped";
-        var run = await EngineTestKit.WaitTerminalAsync(client, await StartAsync(client, repo, script, "w/link"));
+        var runId = await StartAsync(client, repo, script, "w/link");
+        var run = await EngineTestKit.WaitTerminalAsync(client, runId);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
-        Assert.Contains("checkout", run.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var messages = (await EngineTestKit.AllEventsAsync(client, runId)).Select(e => e.GetProperty("message").GetString()).ToList();
+        if (isolation == "none")
+        {
+            Assert.Contains("checkout", run.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Contains("swapped", messages);
+        }
+        else
+        {
+            Assert.DoesNotContain("swapped", messages);
+        }
+
         Assert.Throws<InvalidOperationException>(() => GitRepos.Git(source, "rev-parse", "--verify", "refs/heads/w/link"));
         Assert.True(File.Exists(DataDirectory.DatabasePath(server.DataDir)));
         Assert.False(Directory.Exists(Path.Combine(server.DataDir, ".git")));

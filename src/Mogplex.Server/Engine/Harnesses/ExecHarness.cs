@@ -20,6 +20,7 @@ public sealed class ExecHarness : IHarness
         FileName = "bash",
         Arguments = ["-c", Launcher],
         WorkingDirectory = context.WorkingDirectory,
+        Environment = HarnessEnvironment.Base(context.HomeDirectory),
         StandardInput = context.Run.Prompt,
     };
 

@@ -6,7 +6,7 @@ namespace Mogplex.Server.Engine.Processes;
 /// <summary>
 /// A harness process in its own session and process group (started through <c>setsid</c>), so
 /// that stopping it reaches every process it started. Under bubblewrap it also gets its own PID
-/// namespace and dies with its parent. Output is read line by line from both streams, in order
+/// namespace and dies with its parent (see <see cref="Isolation.SandboxLaunch"/>). Output is read line by line from both streams, in order
 /// per stream, with no line dropped.
 /// </summary>
 public sealed class HarnessProcess : IAsyncDisposable
@@ -65,36 +65,8 @@ public sealed class HarnessProcess : IAsyncDisposable
         return harness;
     }
 
-    /// <summary>The argument vector after <c>setsid</c>: bubblewrap's options, then the command.</summary>
-    internal static IReadOnlyList<string> BuildArgv(ProcessSpec spec, IsolationMode isolation)
-    {
-        var argv = new List<string>();
-        if (isolation == IsolationMode.Bubblewrap)
-        {
-            argv.AddRange(["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
-            foreach (var hidden in spec.HiddenPaths.Where(Directory.Exists))
-            {
-                argv.AddRange(["--tmpfs", hidden]);
-            }
-
-            foreach (var ro in spec.ReadOnlyPaths.Where(Path.Exists))
-            {
-                argv.AddRange(["--ro-bind", ro, ro]);
-            }
-
-            foreach (var rw in spec.WritablePaths)
-            {
-                argv.AddRange(["--bind", rw, rw]);
-            }
-
-            argv.AddRange(["--chdir", spec.WorkingDirectory, "--"]);
-        }
-
-        argv.Add(spec.FileName);
-        argv.AddRange(spec.Arguments);
-        return argv;
-    }
+    /// <summary>The argument vector after <c>setsid</c>: limits, identity, bubblewrap, then the command.</summary>
+    internal static IReadOnlyList<string> BuildArgv(ProcessSpec spec, IsolationMode isolation) => Isolation.SandboxLaunch.BuildArgv(spec, isolation);
 
     public Task<int> WaitForExitAsync(CancellationToken ct) => WaitCoreAsync(ct);
 

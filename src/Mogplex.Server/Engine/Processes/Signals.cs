@@ -11,6 +11,9 @@ internal static partial class Signals
     /// <summary>Sends <paramref name="signal"/> to the process group led by <paramref name="pgid"/>; false when it is gone.</summary>
     public static bool KillGroup(int pgid, int signal) => pgid > 1 && Kill(-pgid, signal) == 0;
 
+    /// <summary>Sends <paramref name="signal"/> to one process; false when it is gone.</summary>
+    public static bool KillProcess(int pid, int signal) => pid > 1 && Kill(pid, signal) == 0;
+
     /// <summary>
     /// True while a process of the group still runs. Signal 0 probes without sending, but it also
     /// counts zombies: under bubblewrap the sandbox's init outlives its parent for an instant and

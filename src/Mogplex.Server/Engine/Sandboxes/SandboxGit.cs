@@ -125,7 +125,7 @@ public sealed class SandboxGit
     }
 
     /// <summary>Removes a file, link or folder; links are removed, never followed.</summary>
-    private static void DeleteEntry(string path)
+    public static void DeleteEntry(string path)
     {
         RemoveUnlessRealDirectory(path);
         if (Directory.Exists(path))
@@ -154,9 +154,11 @@ public sealed record IndexSnapshot(byte[] Content, DateTime LastWriteUtc)
         return new IndexSnapshot(await File.ReadAllBytesAsync(path, ct), written);
     }
 
-    public async Task RestoreAsync(string checkout, CancellationToken ct)
+    public Task RestoreAsync(string checkout, CancellationToken ct) => WriteToAsync(Path.Combine(checkout, ".git", "index"), ct);
+
+    /// <summary>Writes the index to <paramref name="path"/> with its original modification time.</summary>
+    public async Task WriteToAsync(string path, CancellationToken ct)
     {
-        var path = Path.Combine(checkout, ".git", "index");
         await File.WriteAllBytesAsync(path, Content, ct);
         File.SetLastWriteTimeUtc(path, LastWriteUtc);
     }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.Engine.Isolation;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Events;
 using Mogplex.Server.Repos;
@@ -15,7 +16,67 @@ namespace Mogplex.Server.Engine.Sandboxes;
 /// on an unborn branch) and the checkout's index at that moment (server-made: delivery reuses its
 /// file stamps instead of hashing every file again).
 /// </summary>
-public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, string? StartCommit, IndexSnapshot? StartIndex, IDisposable Lease);
+public sealed record PreparedSandbox(SandboxRecord Record, string Directory, string CheckoutDirectory, string HomeDirectory, string WorkingDirectory, string? StartCommit, IndexSnapshot? StartIndex, IDisposable Lease)
+{
+    /// <summary>The host account its processes run as (server is root), else null.</summary>
+    public SandboxUser? User { get; init; }
+
+    /// <summary>The server's own folder of the sandbox: never visible inside, not writable by its user.</summary>
+    public string ServerDirectory => SandboxFolders.Server(Directory);
+}
+
+/// <summary>
+/// How a run's confined processes reach the network and which limits bind them; made by the
+/// executor before the sandbox is prepared (the install command runs under them too).
+/// </summary>
+public sealed record RunConfinement(SandboxNetworkMode Network, EgressBridge? Bridge, IReadOnlyDictionary<string, string> Environment, Func<SandboxUser?, ResourceLimits?> Limits)
+{
+    /// <summary>What the harness (and the install command) sees: the checkout and home writable, the mirror readable.</summary>
+    public SandboxView ForHarness(string directory, string checkout, string home, string mirror, SandboxUser? user) => new()
+    {
+        Writable = [checkout, home],
+        ReadOnly = [mirror],
+        AccountDirectory = Path.Combine(SandboxFolders.Server(directory), "etc"),
+        Home = home,
+        User = user,
+        Network = Network,
+        Bridge = Bridge,
+        Environment = Environment,
+        Limits = Limits(user),
+    };
+
+    /// <summary>What a confined git command sees: <paramref name="writable"/> (the server-made git folder, or the checkout), the rest read-only, no network.</summary>
+    public SandboxView ForGit(string directory, IReadOnlyList<string> writable, IReadOnlyList<string> readOnly, SandboxUser? user) => new()
+    {
+        Writable = writable,
+        ReadOnly = readOnly,
+        AccountDirectory = Path.Combine(SandboxFolders.Server(directory), "etc"),
+        Home = "/nonexistent",
+        User = user,
+        Network = SandboxNetworkMode.None,
+        Limits = Limits(user),
+    };
+}
+
+/// <summary>The folders of a sandbox: <c>repo</c> (the checkout) and <c>home</c> are the sandbox's, <c>server</c> is the server's.</summary>
+public static class SandboxFolders
+{
+    public static string Server(string sandboxDirectory) => Path.Combine(sandboxDirectory, "server");
+
+    /// <summary>Makes the server's folder of a sandbox (a link or file in its place is removed, never followed), owner-only.</summary>
+    public static string EnsureServer(string sandboxDirectory)
+    {
+        var dir = Server(sandboxDirectory);
+        SandboxGit.RemoveUnlessRealDirectory(dir);
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("sandboxes need Linux");
+        }
+
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return dir;
+    }
+}
 
 /// <summary>
 /// Prepares the sandbox of a run: fetches the mirror, reuses the active sandbox for the same repo,
@@ -26,9 +87,9 @@ public sealed record PreparedSandbox(SandboxRecord Record, string Directory, str
 /// A reused checkout's <c>.git</c> was the previous harness's: it is reclaimed (<see cref="SandboxGit"/>)
 /// before the server runs git there.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService, SandboxGit sandboxGit)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService, SandboxGit sandboxGit, SandboxUsers users, ConfinedGit confinedGit)
 {
-    public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, Func<NewRunEvent, Task> emit, CancellationToken ct)
+    public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, RunConfinement confinement, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
         var mirror = await mirrors.EnsureAsync(repo, ct);
         await Git.RunCheckedAsync(["--git-dir", mirror, "fetch", "--prune", "--quiet", "origin"], null, ct);
@@ -77,7 +138,9 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         // works in, even when the record moved to another node meanwhile.
         var gate = sandboxService.Gate(record.Id);
         await gate.WaitAsync(ct);
-        var lease = new Releaser(gate);
+        var userLease = isolation.Mode == IsolationMode.Bubblewrap ? users.Acquire(record.Id) : null;
+        var user = userLease?.User;
+        var lease = new Releaser(gate, userLease);
         try
         {
             var dir = record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
@@ -87,13 +150,13 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             // file: the server never follows it (the entry goes, the checkout is made again).
             SandboxGit.RemoveUnlessRealDirectory(checkout);
             var fresh = !Directory.Exists(checkout);
+            Directory.CreateDirectory(dir);
+            SandboxFolders.EnsureServer(dir);
             var how = fresh ? "cloned" : "reused";
             var refilled = false;
             string? startCommit;
             if (fresh)
             {
-                Directory.CreateDirectory(dir);
-                Directory.CreateDirectory(home);
                 var baseCommit = await RepoMirrors.TipAsync(mirror, run.BaseBranch, ct);
                 var working = await mirrors.BranchExistsAsync(repo.Id, run.WorkingBranch, ct);
                 var took = WarmTake.None;
@@ -125,15 +188,24 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 // The previous harness had this .git: a fresh one from the (just fetched) mirror,
                 // then the work tree to the working branch, keeping ignored files (installed
                 // dependencies) as a reused sandbox should.
+                // The tree is the previous harness's (nested repositories, attributes, links): the
+                // commands that read and write it run confined as the sandbox.
                 startCommit = await RepoMirrors.TipAsync(mirror, run.WorkingBranch, ct) ?? await RepoMirrors.TipAsync(mirror, run.BaseBranch, ct);
                 await sandboxGit.ReclaimAsync(checkout, mirror, run.WorkingBranch, startCommit, null, ct);
-                if (startCommit is not null)
+                if (user is not null)
                 {
-                    await SandboxGit.RunAsync(checkout, ["update-index", "-q", "--refresh"], ct);
-                    await SandboxGit.RunCheckedAsync(checkout, [.. ParallelCheckout, "reset", "--hard", "--quiet"], ct);
+                    await SandboxUsers.GiveAsync(checkout, user, ct);
+                    await SandboxUsers.GiveAsync(home, user, ct);
                 }
 
-                await SandboxGit.RunCheckedAsync(checkout, ["clean", "-fdq"], ct);
+                var target = new ConfinedGitTarget(Path.Combine(checkout, ".git"), checkout, confinement.ForGit(dir, [checkout], [mirror], user));
+                if (startCommit is not null)
+                {
+                    await confinedGit.RunAsync(target, ["update-index", "-q", "--refresh"], ct);
+                    await confinedGit.RunCheckedAsync(target, [.. ParallelCheckout, "reset", "--hard", "--quiet"], ct);
+                }
+
+                await confinedGit.RunCheckedAsync(target, ["clean", "-fdq"], ct);
             }
 
             // Pools of the repo's other base branches (and of this one, when not refilled above) follow the fetch too.
@@ -158,13 +230,24 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             // Before the install command, which runs the repo's code in the sandbox: the index is
             // taken while only the server has written the checkout.
             var startIndex = await IndexSnapshot.TakeAsync(checkout, ct);
-            if (fresh && !string.IsNullOrWhiteSpace(repo.InstallCommand))
+            var work = SandboxGit.WorkingDirectory(checkout, run.RootDirectory);
+            SandboxGit.RemoveUnlessRealDirectory(home);
+            Directory.CreateDirectory(home);
+            if (user is not null)
             {
-                await InstallAsync(record, repo.InstallCommand, checkout, home, dir, mirror, emit, ct);
+                // The server made the checkout and home (or, reused, the root directory's folders
+                // just now): from here on they are the sandbox's.
+                var first = run.RootDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+                await SandboxUsers.GiveAsync(fresh || first is null ? checkout : Path.Combine(checkout, first), user, ct);
+                await SandboxUsers.GiveAsync(home, user, ct);
             }
 
-            var work = SandboxGit.WorkingDirectory(checkout, run.RootDirectory);
-            return new PreparedSandbox(record, dir, checkout, home, work, startCommit, startIndex, lease);
+            if (fresh && !string.IsNullOrWhiteSpace(repo.InstallCommand))
+            {
+                await InstallAsync(record, repo.InstallCommand, checkout, home, dir, mirror, confinement, user, emit, ct);
+            }
+
+            return new PreparedSandbox(record, dir, checkout, home, work, startCommit, startIndex, lease) { User = user };
         }
         catch
         {
@@ -206,15 +289,14 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         return commit;
     }
 
-    private async Task InstallAsync(SandboxRecord record, string command, string checkout, string home, string dir, string mirror, Func<NewRunEvent, Task> emit, CancellationToken ct)
+    private async Task InstallAsync(SandboxRecord record, string command, string checkout, string home, string dir, string mirror, RunConfinement confinement, SandboxUser? user, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
         await store.Sandboxes.UpdateAsync(
             new SandboxUpdate { Id = record.Id, Status = SandboxStatuses.Installing, At = time.GetUtcNow(), Lifecycle = SandboxService.Lifecycle(record.Id, "install_started", null, time.GetUtcNow()) },
             ct);
         var spec = isolation.Confine(
             new ProcessSpec { FileName = "bash", Arguments = ["-c", command], WorkingDirectory = checkout, Environment = HarnessEnvironment.Base(home) },
-            dir,
-            mirror);
+            confinement.ForHarness(dir, checkout, home, mirror, user));
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
         var log = new System.Text.StringBuilder();
         await foreach (var line in process.Lines.ReadAllAsync(ct))
@@ -245,7 +327,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         }
     }
 
-    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    private sealed class Releaser(SemaphoreSlim gate, IDisposable? user) : IDisposable
     {
         private int _released;
 
@@ -253,6 +335,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
+                user?.Dispose();
                 gate.Release();
             }
         }
