@@ -45,6 +45,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 curl -sf --unix-socket "$sock" http://mogplexd/healthz | jq -c .
+isolation=$(curl -sf --unix-socket "$sock" http://mogplexd/healthz | jq -r .data.sandbox.isolation)
+[[ $isolation == bwrap ]] || { echo "mogplexd cannot isolate runs here (isolation: $isolation); see its log: $work/mogplexd.log" >&2; exit 1; }
+echo "runs are isolated: bubblewrap sandbox, own uid and network namespace, no capabilities" >&2
 
 # The CLI reaches the local daemon over its Unix socket.
 export MOGPLEX_URL="unix:$sock" MOGPLEX_API_KEY="$token"

@@ -31,6 +31,37 @@ public sealed class MogplexdProcess : IAsyncDisposable
 
     public string RootDir { get; }
 
+    /// <summary>
+    /// Runs <c>serve</c> as this uid (the test is root): the folder is handed to it first
+    /// (<see cref="GiveToRunAsUser"/>) and the server starts from a copy of the published binaries
+    /// that uid can reach.
+    /// </summary>
+    public int? RunAsUid { get; set; }
+
+    /// <summary>Makes the test's folder (data folder, sources) the <see cref="RunAsUid"/> user's.</summary>
+    public void GiveToRunAsUser()
+    {
+        var chown = System.Diagnostics.Process.Start("chown", ["-R", $"{RunAsUid}:{RunAsUid}", RootDir])!;
+        chown.WaitForExit();
+        Assert.Equal(0, chown.ExitCode);
+    }
+
+    private string CopyOfBinary()
+    {
+        var dir = Path.Combine(RootDir, "bin");
+        if (!Directory.Exists(dir))
+        {
+            var copy = System.Diagnostics.Process.Start("cp", ["-a", "--", Path.GetDirectoryName(BinaryPath)!, dir])!;
+            copy.WaitForExit();
+            Assert.Equal(0, copy.ExitCode);
+            File.SetUnixFileMode(RootDir, (UnixFileMode)0b111_101_101);
+            var chmod = System.Diagnostics.Process.Start("chmod", ["-R", "a+rX", dir])!;
+            chmod.WaitForExit();
+        }
+
+        return Path.Combine(dir, Path.GetFileName(BinaryPath));
+    }
+
     public string DataDir { get; }
 
     public string DatabasePath => Path.Combine(DataDir, "mogplex.db");
@@ -60,7 +91,10 @@ public sealed class MogplexdProcess : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
-            var server = ServerProcess.Start(BinaryPath, ["serve", "--data-dir", DataDir, "--listen", $"http://127.0.0.1:{port}", .. extraArgs], env, RootDir, port, DataDir);
+            string[] serve = ["serve", "--data-dir", DataDir, "--listen", $"http://127.0.0.1:{port}", .. extraArgs];
+            var server = RunAsUid is { } uid
+                ? ServerProcess.Start("setpriv", [$"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", CopyOfBinary(), .. serve], env, RootDir, port, DataDir)
+                : ServerProcess.Start(BinaryPath, serve, env, RootDir, port, DataDir);
             _servers.Add(server);
             var started = await server.WaitUntilHealthyAsync(StartTimeout);
             if (started)
