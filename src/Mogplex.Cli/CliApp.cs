@@ -175,11 +175,12 @@ public static class CliApp
                     error.WriteLine($"retry after {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))}s");
                 }
 
+                // 502 and 504 come from a proxy that could not reach the server: unavailable, like 503.
                 return api.Status switch
                 {
                     HttpStatusCode.Unauthorized => ExitCodes.Unauthorized,
                     HttpStatusCode.Forbidden => ExitCodes.Forbidden,
-                    HttpStatusCode.ServiceUnavailable => ExitCodes.Unavailable,
+                    HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout => ExitCodes.Unavailable,
                     HttpStatusCode.TooManyRequests => ExitCodes.TemporaryFailure,
                     _ => ExitCodes.Failure,
                 };

@@ -11,10 +11,21 @@ namespace Mogplex.Client;
 /// callers can print it unchanged (<c>--json</c>) and read the fields they need; an
 /// <c>{ok:false}</c> answer becomes an <see cref="ApiException"/>, a transport failure a
 /// <see cref="ServerUnreachableException"/>. Nothing is retried here: a 429 is the caller's to
-/// retry (exit 75), and only the event follower reconnects.
+/// retry (exit 75), and only the event follower reconnects. An answer is read only up to
+/// <see cref="MaxAnswerBytes"/>: a server that sends more is broken or hostile, and the client stops
+/// reading and says so instead of holding whatever it sends in memory.
 /// </summary>
 public sealed class MogplexClient : IDisposable
 {
+    /// <summary>
+    /// The largest answer body read (32 MiB). The largest answer a Mogplex server sends is an events
+    /// page of 200 events at the sanitizer's limits (2,000-character messages, 20,000-character
+    /// payloads), about 27 MB even with every character escaped as <c>\uXXXX</c>.
+    /// </summary>
+    public const int MaxAnswerBytes = 32 * 1024 * 1024;
+
+    private const int FirstReadBuffer = 64 * 1024;
+
     private readonly HttpClient _http;
     private readonly string _token;
 
@@ -53,7 +64,7 @@ public sealed class MogplexClient : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(RequestTimeout);
-        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token, ct);
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token, ct);
         return await ReadDataAsync(response, timeout.Token, ct);
     }
 
@@ -77,12 +88,12 @@ public sealed class MogplexClient : IDisposable
 
     internal async Task<JsonElement> ReadDataAsync(HttpResponseMessage response, CancellationToken attempt, CancellationToken caller)
     {
-        byte[] body;
+        ReadOnlyMemory<byte>? body;
         try
         {
-            body = await response.Content.ReadAsByteArrayAsync(attempt);
+            body = await ReadBoundedAsync(response.Content, MaxAnswerBytes, attempt);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
             throw new ServerUnreachableException(Address.Display, Reason(e), e);
         }
@@ -91,16 +102,60 @@ public sealed class MogplexClient : IDisposable
             throw new ServerUnreachableException(Address.Display, $"no answer within {RequestTimeout.TotalSeconds:0}s", e);
         }
 
-        return ParseEnvelope(response, body);
+        if (body is null)
+        {
+            // Too large to be an answer of this API; an error status still says what went wrong.
+            throw Unexpected(response, response.IsSuccessStatusCode ? $"an answer larger than {MaxAnswerBytes / (1024 * 1024)} MiB" : null);
+        }
+
+        return ParseEnvelope(response, body.Value);
     }
 
-    internal static JsonElement ParseEnvelope(HttpResponseMessage response, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// The whole body, or null as soon as it proves longer than <paramref name="limit"/> bytes (by
+    /// its <c>Content-Length</c>, or once <paramref name="limit"/> + 1 bytes have arrived); nothing
+    /// past that is read.
+    /// </summary>
+    internal static async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(HttpContent content, int limit, CancellationToken ct)
+    {
+        var declared = content.Headers.ContentLength;
+        if (declared > limit)
+        {
+            return null;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(ct);
+        var buffer = new byte[(int)Math.Min(declared + 1 ?? FirstReadBuffer, limit + 1L)];
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > limit)
+                {
+                    return null;
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, limit + 1L));
+            }
+
+            var read = await stream.ReadAsync(buffer.AsMemory(length), ct);
+            if (read == 0)
+            {
+                return buffer.AsMemory(0, length);
+            }
+
+            length += read;
+        }
+    }
+
+    internal static JsonElement ParseEnvelope(HttpResponseMessage response, ReadOnlyMemory<byte> body)
     {
         var status = response.StatusCode;
         JsonDocument? document = null;
         try
         {
-            document = JsonDocument.Parse(body.ToArray());
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
@@ -125,8 +180,15 @@ public sealed class MogplexClient : IDisposable
             }
         }
 
-        var what = response.IsSuccessStatusCode ? "an answer that is not a Mogplex API envelope" : $"HTTP {(int)status} {response.ReasonPhrase}".TrimEnd();
-        throw new ApiException(status, $"HTTP_{(int)status}", $"unexpected answer from the server: {what}", isEnvelope: false, RetryAfter(response));
+        throw Unexpected(response, response.IsSuccessStatusCode ? "an answer that is not a Mogplex API envelope" : null);
+    }
+
+    /// <summary>An answer that is not this API's: <c>unexpected answer from the server: &lt;what&gt;</c> (default: its status line).</summary>
+    internal static ApiException Unexpected(HttpResponseMessage response, string? what)
+    {
+        var status = response.StatusCode;
+        what ??= $"HTTP {(int)status} {response.ReasonPhrase}".TrimEnd();
+        return new ApiException(status, $"HTTP_{(int)status}", $"unexpected answer from the server: {what}", isEnvelope: false, RetryAfter(response));
     }
 
     /// <summary>A field the route always puts in <c>data</c>; without it the answer is not this API's.</summary>
@@ -152,7 +214,7 @@ public sealed class MogplexClient : IDisposable
         return null;
     }
 
-    private static string Reason(HttpRequestException e)
+    private static string Reason(Exception e)
     {
         // The innermost socket error says what happened ("Connection refused", "No such file or directory").
         Exception inner = e;

@@ -34,13 +34,31 @@ public sealed class RunsClient(MogplexClient client)
         return await client.SendAsync(request, ct);
     }
 
+    /// <summary>The longest event ID sent back as <c>Last-Event-ID</c>.</summary>
+    public const int MaxLastEventIdLength = 1024;
+
     /// <summary>
-    /// Asks for the [beyond] live stream. Returns an open <see cref="RunEventFeed"/> when the
+    /// Whether an event ID can be sent back as <c>Last-Event-ID</c>: 1 to
+    /// <see cref="MaxLastEventIdLength"/> visible ASCII characters (no space, no control character,
+    /// nothing a header cannot carry unchanged). The server chooses the IDs; one that is not like
+    /// this (a CR or LF in it, say) is not resumed from.
+    /// </summary>
+    public static bool CanResumeFrom(string? eventId) =>
+        eventId is { Length: > 0 and <= MaxLastEventIdLength } && !eventId.AsSpan().ContainsAnyExceptInRange('!', '~');
+
+    /// <summary>
+    /// Asks for the [beyond] live stream, resuming after <paramref name="lastEventId"/> (which must
+    /// pass <see cref="CanResumeFrom"/>). Returns an open <see cref="RunEventFeed"/> when the
     /// server answers with Server-Sent Events, or the ordinary page (<c>{run, events}</c>) when it
     /// does not offer the stream.
     /// </summary>
     public async Task<EventsAnswer> OpenStreamAsync(string runId, string? lastEventId, CancellationToken ct)
     {
+        if (lastEventId is not null && !CanResumeFrom(lastEventId))
+        {
+            throw new ArgumentException("not an event ID to resume from", nameof(lastEventId));
+        }
+
         var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/events");
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (lastEventId is not null)

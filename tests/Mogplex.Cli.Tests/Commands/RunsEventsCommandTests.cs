@@ -70,7 +70,7 @@ public sealed class RunsEventsCommandTests : IDisposable
         var result = await _cli.RunAsync("runs", "events", "run_1");
 
         Assert.Equal(
-            ["2025-01-01T10:00:01.000Z  log                tool=sh\\nell  \\x1b[31mred\\x1b[0m\\nfake: line\\r\\x07\\x9b2J\\x2028end"],
+            ["2025-01-01T10:00:01.000Z  log                tool=sh\\nell  \\x1b[31mred\\x1b[0m\\nfake: line\\r\\x07\\x9b2J\\u2028end"],
             result.StdoutLines);
     }
 

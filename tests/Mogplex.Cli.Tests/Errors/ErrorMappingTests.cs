@@ -87,13 +87,13 @@ public sealed class ErrorMappingTests : IDisposable
     }
 
     [Fact]
-    public async Task HtmlBadGateway_IsAClearOneLineError()
+    public async Task HtmlBadGateway_IsAClearOneLineError_Exit69()
     {
         _cli.Http.Get("/runs/run_1").Text(HttpStatusCode.BadGateway, "text/html", "<html><body><h1>502 Bad Gateway</h1>\n<hr>nginx</body></html>");
 
         var result = await _cli.RunAsync("runs", "get", "run_1");
 
-        Assert.Equal(ExitCodes.Failure, result.Exit);
+        Assert.Equal(ExitCodes.Unavailable, result.Exit);
         Assert.Equal(["error: unexpected answer from the server: HTTP 502 Bad Gateway (HTTP_502)"], result.StderrLines);
         Assert.Empty(result.Stdout);
     }

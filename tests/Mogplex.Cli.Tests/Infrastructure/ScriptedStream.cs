@@ -18,6 +18,9 @@ public sealed class ScriptedStream(byte[] content, StreamEnding ending) : Stream
     {
     }
 
+    /// <summary>The most bytes one read returns (a server whose bytes arrive a few at a time); unlimited when null.</summary>
+    public int? MaxChunk { get; init; }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -53,7 +56,7 @@ public sealed class ScriptedStream(byte[] content, StreamEnding ending) : Stream
             }
         }
 
-        var n = Math.Min(buffer.Length, _current.Length - _position);
+        var n = Math.Min(Math.Min(buffer.Length, _current.Length - _position), MaxChunk ?? int.MaxValue);
         _current.AsMemory(_position, n).CopyTo(buffer);
         _position += n;
         return n;

@@ -66,6 +66,16 @@ public sealed class Stub(HttpMethod method, string path, string query)
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content });
         });
 
+    /// <summary>An answer whose body is <paramref name="body"/> (read as the CLI reads it), with a <c>Content-Length</c> when given.</summary>
+    public Stub Body(HttpStatusCode status, string mediaType, Stream body, long? contentLength = null) =>
+        Respond((_, _) =>
+        {
+            var content = new StreamContent(body);
+            content.Headers.ContentType = new(mediaType);
+            content.Headers.ContentLength = contentLength;
+            return Task.FromResult(new HttpResponseMessage(status) { Content = content });
+        });
+
     /// <summary>The transport fails (connection refused and the like).</summary>
     public Stub Unreachable() => Respond((_, _) => Task.FromException<HttpResponseMessage>(new HttpRequestException("Connection refused")));
 

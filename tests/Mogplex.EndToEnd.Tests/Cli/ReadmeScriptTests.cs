@@ -128,6 +128,30 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         Assert.All(CliOutput.Lines(loop.StdErr), l => Assert.StartsWith("error: cannot reach the server at unix:", l, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A proxy in front of the server answers the first attempt with its HTML 502 page: the CLI
+    /// exits 69, so the loop waits and retries, and the retry (passed through) starts the run.
+    /// </summary>
+    [Fact]
+    public async Task RetryLoop_ProxyAnswers502First_RetriesAndStartsOneRun()
+    {
+        var before = await RunsOfRepoAsync(server.Cli, server.RepoId);
+        await using var proxy = new HostileHttpServer(c => c.Index == 0
+            ? c.AnswerAsync(502, "Bad Gateway", "text/html", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+            : c.ForwardAsync(server.Server.BaseAddress));
+        var cli = server.Cli.With("MOGPLEX_URL", proxy.Url).With("MOGPLEX_DEV", "1");
+
+        var result = await RunScriptAsync(cli, "retry-loop", "job-proxy", "Behind a proxy [[write proxy.txt ok]]");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("error: unexpected answer from the server: HTTP 502 Bad Gateway (HTTP_502)\n", result.StdErr);
+        var started = StartedLine().Match(result.StdOut);
+        Assert.True(started.Success && started.Groups[2].Value == "false", result.ToString());
+        Assert.Equal(2, proxy.Accepted);
+        Assert.Equal([started.Groups[1].Value], (await RunsOfRepoAsync(server.Cli, server.RepoId)).Except(before));
+        Assert.Equal("success", await server.WaitForEndAsync(started.Groups[1].Value));
+    }
+
     /// <summary>The bash block after <c>&lt;!-- marker --&gt;</c> in the repository's README.md, verbatim.</summary>
     private static string Block(string marker)
     {

@@ -11,6 +11,9 @@ namespace Mogplex.Cli.Commands.Runs.Common;
 /// Uses the live stream where the server offers it, reconnecting after a drop from the last event
 /// printed (<c>Last-Event-ID</c>); polls every 1.5 s otherwise, de-duplicating by event id. A server
 /// that cannot be reached is retried for <see cref="CliContext.ReconnectPatience"/>, then exit 69.
+/// An event ID that cannot be sent as a header (<see cref="RunsClient.CanResumeFrom"/>: a CR or LF
+/// in it, say) is never resumed from: the stream resumes from the last printed event whose ID can
+/// be, or from the start, and the IDs already printed keep each event from printing twice.
 /// </summary>
 public sealed class EventFollower(CliContext context, RunsEventsOptions options)
 {
@@ -21,6 +24,7 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
 
     private readonly HashSet<string> _printed = new(StringComparer.Ordinal);
     private string? _lastId;
+    private string? _resumeId;
     private DateTimeOffset? _unreachableSince;
     private TimeSpan _retry = s_firstRetry;
     private int _quietStreams;
@@ -68,7 +72,7 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
             EventsAnswer answer;
             try
             {
-                answer = await client.Runs.OpenStreamAsync(options.RunId, _lastId, ct);
+                answer = await client.Runs.OpenStreamAsync(options.RunId, _resumeId, ct);
             }
             catch (ServerUnreachableException e)
             {
@@ -191,6 +195,10 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
         }
 
         _lastId = id;
+        if (RunsClient.CanResumeFrom(id))
+        {
+            _resumeId = id;
+        }
         if (options.Json)
         {
             JsonOutput.WriteLine(context.Terminal.Stdout, e);
