@@ -70,8 +70,8 @@ public sealed class SandboxBoundaryTests
         {
             "filter" => $"git config filter.x.clean \"{touch}; cat\" && printf '* filter=x\\n' > .gitattributes && echo aaaa > f.txt && git add . && {commit} && printf 'bbbb\\n' > f.txt",
             "fsmonitor" => $"git config core.fsmonitor \"{touch}\" && echo a > f.txt && git add . && {commit} && echo b > f.txt",
-            "include" => $"printf '[core]\\n\\tfsmonitor = {touchInPrintf}\\n' > \"$HOME/evil.cfg\" && git config include.path \"$HOME/evil.cfg\" && echo a > f.txt && git add . && {commit} && echo b > f.txt",
-            "attributes_file" => $"printf '* filter=x\\n' > \"$HOME/attrs\" && git config core.attributesFile \"$HOME/attrs\" && git config filter.x.clean \"{touch}; cat\" && echo aaaa > f.txt && git add . && {commit} && printf 'bbbb\\n' > f.txt",
+            "include" => $"printf '[filter \"x\"]\\n\\tclean = {touchInPrintf}; cat\\n' > \"$top/.planted.cfg\" && printf '.planted.cfg\\n' > \"$top/.gitignore\" && git config include.path \"$top/.planted.cfg\" && printf '* filter=x\\n' > .gitattributes && echo aaaa > f.txt && git add . && {commit} && printf 'bbbb\\n' > f.txt",
+            "attributes_file" => $"printf '* filter=x\\n' > \"$top/.planted-attributes\" && printf '.planted-attributes\\n' > \"$top/.gitignore\" && git config core.attributesFile \"$top/.planted-attributes\" && git config filter.x.clean \"{touch}; cat\" && echo aaaa > f.txt && git add . && {commit} && printf 'bbbb\\n' > f.txt",
             "gitmodules" => $"echo a > f.txt && git add . && {commit} && cd .. && printf '[submodule \"sub\"]\\n\\tpath = sub\\n\\turl = ./sub\\n\\tupdate = !{touchInPrintf}\\n' > .gitmodules && cd sub",
             "gitfile" => $"rm -rf .git && git init -q --bare \"$top/.planted.git\" && printf '.planted.git/\\n' > \"$top/.gitignore\" && git --git-dir \"$top/.planted.git\" config core.fsmonitor \"{touch}\" && git --git-dir \"$top/.planted.git\" config core.bare false && printf 'gitdir: %s\\n' \"$top/.planted.git\" > .git && echo a > f.txt",
             _ => throw new ArgumentOutOfRangeException(nameof(vector)),
