@@ -12,7 +12,7 @@ namespace Mogplex.Server.Engine.Isolation;
 /// sandbox uid, data size). The file size is always an rlimit; the disk is measured by the
 /// run's watchdog. <see cref="Mode"/> is what <c>/healthz</c> reports.
 /// </summary>
-public sealed class RunLimits
+public sealed class RunLimits : IDisposable
 {
     private const string Root = "/sys/fs/cgroup";
     private readonly IOptionsMonitor<RunsOptions> _options;
@@ -185,6 +185,25 @@ public sealed class RunLimits
     }
 
     internal ILogger Logger => _logger;
+
+    /// <summary>This data folder's control-group folders go with the server (they are empty by then: runs removed theirs).</summary>
+    public void Dispose()
+    {
+        foreach (var dir in OwnerDirectories())
+        {
+            try
+            {
+                if (Directory.Exists(dir) && !Directory.EnumerateDirectories(dir).Any())
+                {
+                    Directory.Delete(dir);
+                }
+            }
+            catch (IOException)
+            {
+                // A run's group is still on its way out; the next start removes it.
+            }
+        }
+    }
 }
 
 /// <summary>The control groups of one run. <see cref="Breach"/> says which limit ended a process.</summary>
