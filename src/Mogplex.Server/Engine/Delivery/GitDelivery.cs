@@ -46,7 +46,7 @@ public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<Delivery
         // (and deletes) every ref. The commit, not the mirror's branch: another run preparing its
         // sandbox meanwhile fetches the mirror with --prune (+refs/*:refs/*), which deletes or
         // rewinds a branch not yet in the source; the commit's objects stay.
-        await Git.RunCheckedAsync(["--git-dir", mirror, "push", "--quiet", "--no-verify", repo.Source, $"{sha}:refs/heads/{run.WorkingBranch}"], null, ct);
+        await Git.RunCheckedAsync(["--git-dir", mirror, "push", "--quiet", "--no-verify", "--", repo.Source, $"{sha}:refs/heads/{run.WorkingBranch}"], null, ct);
         return new DeliveryResult(sha, files);
     }
 
