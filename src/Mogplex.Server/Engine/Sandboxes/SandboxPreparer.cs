@@ -83,17 +83,19 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             var dir = record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
             var checkout = Path.Combine(dir, "repo");
             var home = Path.Combine(dir, "home");
-            // A previous harness of this sandbox may have replaced its checkout with a link or a
-            // file: the server never follows it (the entry goes, the checkout is made again).
-            SandboxGit.RemoveUnlessRealDirectory(checkout);
+            // A previous harness of this sandbox may have replaced its home or its checkout with a
+            // link or a file, or taken its permissions away: the server never follows a link (the
+            // entry goes, the folder is made again) and gives its folders their permissions back.
+            Directory.CreateDirectory(dir);
+            SandboxFolders.Ensure(dir, home);
+            SandboxFolders.RemoveLinkOrFile(checkout);
+            SandboxFolders.RestoreOwnerAccess(checkout);
             var fresh = !Directory.Exists(checkout);
             var how = fresh ? "cloned" : "reused";
             var refilled = false;
             string? startCommit;
             if (fresh)
             {
-                Directory.CreateDirectory(dir);
-                Directory.CreateDirectory(home);
                 var baseCommit = await RepoMirrors.TipAsync(mirror, run.BaseBranch, ct);
                 var working = await mirrors.BranchExistsAsync(repo.Id, run.WorkingBranch, ct);
                 var took = WarmTake.None;
