@@ -72,9 +72,9 @@ public sealed class GitOptionInjectionTests
 
         var result = await Git.RunAsync(["ls-remote", "--", $"ext::sh -c touch% {marker}"], repo, ServerFixture.Ct);
 
+        Assert.False(File.Exists(marker), "an ext:: source ran its command");
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("transport 'ext' not allowed", result.StdErr, StringComparison.Ordinal);
-        Assert.False(File.Exists(marker), "an ext:: source ran its command");
     }
 
     [Fact]
