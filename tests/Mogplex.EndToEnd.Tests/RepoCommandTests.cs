@@ -55,6 +55,42 @@ public sealed class RepoCommandTests
         Assert.Single(list.TrimEnd('\n').Split('\n'));
     }
 
+    [Theory]
+    [InlineData("--upload-pack=touch {0};")]
+    [InlineData("-utouch {0};")]
+    public async Task RepoAdd_SourceGitWouldReadAsAnOption_RefusedWithoutRunningIt(string template)
+    {
+        await using var mogplexd = new MogplexdProcess();
+        var marker = Path.Combine(mogplexd.RootDir, "injected");
+        var source = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, marker);
+
+        var result = await mogplexd.RunAsync("repo", "add", source);
+
+        Assert.False(File.Exists(marker), "the source's option ran a command: " + result);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StdOut);
+        Assert.Equal($"error: the source '{source}' starts with '-', which git would read as an option; give a git URL or a local path (./{source} for a folder of that name)\n", result.StdErr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(mogplexd.DataDir, "repos")));
+    }
+
+    [Fact]
+    public async Task RepoAdd_ExtTransportSource_RefusedEvenWhenGitConfigurationAllowsIt()
+    {
+        await using var mogplexd = new MogplexdProcess();
+        var marker = Path.Combine(mogplexd.RootDir, "injected");
+        var source = $"ext::sh -c touch% {marker}";
+
+        // The server user's git configuration allows ext:: (here through the environment, the
+        // strongest place): the server's own git calls still do not.
+        var allowExt = new Dictionary<string, string?> { ["GIT_CONFIG_COUNT"] = "1", ["GIT_CONFIG_KEY_0"] = "protocol.ext.allow", ["GIT_CONFIG_VALUE_0"] = "always" };
+        var result = await mogplexd.RunAsync(["repo", "add", source], allowExt);
+
+        Assert.False(File.Exists(marker), "the ext:: source ran its command: " + result);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: cannot read the git repository at {source}: fatal: transport 'ext' not allowed\n", result.StdErr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(mogplexd.DataDir, "repos")));
+    }
+
     [Fact]
     public async Task RepoRemove_WhileServerRuns_RepoLeavesApiAndMirrorIsDeleted()
     {

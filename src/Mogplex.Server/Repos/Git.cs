@@ -11,6 +11,13 @@ namespace Mogplex.Server.Repos;
 /// </summary>
 public static class Git
 {
+    /// <summary>
+    /// The transports a server git call may use (<c>GIT_ALLOW_PROTOCOL</c>, which wins over any
+    /// git configuration). Not <c>ext::</c> (runs a command), <c>fd::</c> or other remote helpers:
+    /// a repo's source comes from an operator command or a record, never a way to run a program.
+    /// </summary>
+    public const string AllowedProtocols = "file:git:http:https:ssh";
+
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
     /// <summary>The <c>-c</c> settings every server git call starts with.</summary>
@@ -35,9 +42,16 @@ public static class Git
         ["GIT_CONFIG_GLOBAL"] = "/dev/null",
         ["GIT_TERMINAL_PROMPT"] = "0",
         ["GIT_ASKPASS"] = "true",
-        ["GIT_ALLOW_PROTOCOL"] = "file:git:http:https:ssh",
+        ["GIT_ALLOW_PROTOCOL"] = AllowedProtocols,
         ["LC_ALL"] = "C",
     };
+
+    /// <summary>
+    /// Whether git would read <paramref name="value"/> as an option. A value from an operator or
+    /// an API user that reaches a git command line is refused when this is true, and goes after
+    /// <c>--</c> where the command takes one.
+    /// </summary>
+    public static bool LooksLikeOption(string value) => value.StartsWith('-');
 
     public static async Task<Result> RunAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken ct, TimeSpan? timeout = null)
     {

@@ -29,7 +29,7 @@ public static class RepoLinker
             throw new OperatorException("--name must be 1 to 200 printable characters (owner/repo)");
         }
 
-        var probe = await Git.RunAsync(["ls-remote", "--symref", source, "HEAD"], null, ct, TimeSpan.FromMinutes(2));
+        var probe = await Git.RunAsync(["ls-remote", "--symref", "--", source, "HEAD"], null, ct, TimeSpan.FromMinutes(2));
         if (probe.ExitCode != 0)
         {
             throw new OperatorException($"cannot read the git repository at {request.Source}: {FirstLine(probe.StdErr)}");
@@ -40,13 +40,19 @@ public static class RepoLinker
         {
             // HEAD is unborn or detached (e.g. `git init --bare`, whose HEAD names master, then
             // only trunk pushed): pick from the branches that exist rather than naming one that does not.
-            var heads = await Git.RunAsync(["ls-remote", "--heads", source], null, ct, TimeSpan.FromMinutes(2));
+            var heads = await Git.RunAsync(["ls-remote", "--heads", "--", source], null, ct, TimeSpan.FromMinutes(2));
             defaultBranch = heads.ExitCode == 0 ? PickDefaultBranch(heads.StdOut) : "main";
+        }
+
+        if (!BranchName.IsValid(defaultBranch))
+        {
+            // The source names it: runs would hand it to git as their base branch.
+            throw new OperatorException($"the default branch of {request.Source} ('{defaultBranch}') is not a valid branch name; give one with --default-branch");
         }
 
         var id = Guid.CreateVersion7().ToString();
         var mirror = DataDirectory.MirrorPath(ctx.DataDir, id);
-        var clone = await Git.RunAsync(["clone", "--mirror", "--quiet", source, mirror], null, ct, TimeSpan.FromMinutes(30));
+        var clone = await Git.RunAsync(["clone", "--mirror", "--quiet", "--", source, mirror], null, ct, TimeSpan.FromMinutes(30));
         if (clone.ExitCode != 0)
         {
             throw new OperatorException($"cannot mirror {request.Source}: {FirstLine(clone.StdErr)}");
@@ -64,7 +70,10 @@ public static class RepoLinker
         }
     }
 
-    /// <summary>A local path becomes absolute (so the server can reach it from any folder); a URL stays as given.</summary>
+    /// <summary>
+    /// A local path becomes absolute (so the server can reach it from any folder); a URL stays as
+    /// given. A source git would read as an option (<c>--upload-pack=...</c>) is refused.
+    /// </summary>
     internal static string NormalizeSource(string source)
     {
         var trimmed = source.Trim();
@@ -73,7 +82,13 @@ public static class RepoLinker
             throw new OperatorException("the source must be a git URL or a local path");
         }
 
-        return Directory.Exists(trimmed) ? Path.GetFullPath(trimmed).TrimEnd('/') : trimmed;
+        var normalized = Directory.Exists(trimmed) ? Path.GetFullPath(trimmed).TrimEnd('/') : trimmed;
+        if (Git.LooksLikeOption(normalized))
+        {
+            throw new OperatorException($"the source '{trimmed}' starts with '-', which git would read as an option; give a git URL or a local path (./{trimmed} for a folder of that name)");
+        }
+
+        return normalized;
     }
 
     /// <summary><c>owner/repo</c> from the last two path segments, without <c>.git</c>.</summary>
@@ -108,7 +123,8 @@ public static class RepoLinker
 
     /// <summary>
     /// From <c>git ls-remote --heads</c>: <c>main</c>, else <c>master</c>, else the first branch
-    /// (ls-remote sorts by name); <c>main</c> for a repository without branches.
+    /// with a valid name (ls-remote sorts by name, and <c>-x</c> sorts first); <c>main</c> for a
+    /// repository without branches.
     /// </summary>
     internal static string PickDefaultBranch(string lsRemoteHeads)
     {
@@ -116,6 +132,7 @@ public static class RepoLinker
         var branches = lsRemoteHeads.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.TrimEnd('\r'))
             .Select(line => line.IndexOf(marker, StringComparison.Ordinal) is var at and >= 0 ? line[(at + marker.Length)..] : null)
+            .Where(BranchName.IsValid)
             .OfType<string>()
             .ToList();
         return branches.Contains("main") ? "main" : branches.Contains("master") ? "master" : branches.FirstOrDefault() ?? "main";

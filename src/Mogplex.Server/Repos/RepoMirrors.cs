@@ -40,8 +40,15 @@ public sealed class RepoMirrors(ServeSettings settings)
     /// repo's source the first time it runs one of its runs. Cloned beside the final path and
     /// renamed into place, so a half-made mirror is never used.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The record's source would be read by git as an option (delivery pushes to it too).</exception>
     public async Task<string> EnsureAsync(RepoRecord repo, CancellationToken ct)
     {
+        if (Git.LooksLikeOption(repo.Source))
+        {
+            // `repo add` refuses such a source; a record stored by an older version may hold one.
+            throw new InvalidOperationException("the repo's source starts with '-', which git would read as an option; link the repo again with a git URL or a local path");
+        }
+
         var mirror = PathOf(repo.Id);
         if (Directory.Exists(mirror))
         {
@@ -61,7 +68,7 @@ public sealed class RepoMirrors(ServeSettings settings)
             Directory.CreateDirectory(Path.GetDirectoryName(mirror)!);
             try
             {
-                await Git.RunCheckedAsync(["clone", "--mirror", "--quiet", repo.Source, partial], null, ct);
+                await Git.RunCheckedAsync(["clone", "--mirror", "--quiet", "--", repo.Source, partial], null, ct);
                 Directory.Move(partial, mirror);
             }
             finally

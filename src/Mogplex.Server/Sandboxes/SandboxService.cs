@@ -5,6 +5,7 @@ using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Api;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Runs;
 using Mogplex.Storage;
 
@@ -19,7 +20,16 @@ namespace Mogplex.Server.Sandboxes;
 /// </summary>
 public sealed class SandboxService(IMogplexStore store, ServeSettings settings, TimeProvider time, ILogger<SandboxService> logger)
 {
+    /// <summary>The wait after the first failed removal of a checkout; it doubles with each failure.</summary>
+    public static readonly TimeSpan FirstRemovalRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait between two attempts to remove a checkout.</summary>
+    public static readonly TimeSpan MaxRemovalRetry = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+
+    /// <summary>Checkouts whose removal failed: how often, and when the next attempt is due.</summary>
+    private readonly ConcurrentDictionary<string, RemovalRetry> _retries = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The gate of a sandbox's checkout on this node: a run holds it from preparing the checkout
@@ -112,6 +122,7 @@ public sealed class SandboxService(IMogplexStore store, ServeSettings settings, 
             return;
         }
 
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var dir in Directory.EnumerateDirectories(root))
         {
             var id = Path.GetFileName(dir);
@@ -120,12 +131,26 @@ public sealed class SandboxService(IMogplexStore store, ServeSettings settings, 
                 continue;
             }
 
+            seen.Add(id);
             var record = await store.Sandboxes.GetAsync(id, null, ct);
             if (record is null || !SandboxStatuses.IsActive(record.Status) || (record.NodeId is not null && record.NodeId != settings.NodeId))
             {
                 RemoveDirectory(dir, id);
             }
         }
+
+        // A checkout that is gone (removed by hand, or reused) needs no more attempts.
+        foreach (var id in _retries.Keys.Where(id => !seen.Contains(id)))
+        {
+            _retries.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>How long to wait after the <paramref name="failures"/>-th failed removal: 5 s, doubling, at most 10 min.</summary>
+    public static TimeSpan RemovalRetryDelay(int failures)
+    {
+        var delay = FirstRemovalRetry * Math.Pow(2, Math.Min(failures - 1, 30));
+        return delay < MaxRemovalRetry ? delay : MaxRemovalRetry;
     }
 
     public static SandboxLifecycleRecord Lifecycle(string sandboxId, string type, string? decision, DateTimeOffset at, string? workerRunId = null, string? payloadJson = null) =>
@@ -160,8 +185,21 @@ public sealed class SandboxService(IMogplexStore store, ServeSettings settings, 
         }
     }
 
+    /// <summary>
+    /// Removes a sandbox's folder without following the links a harness left, after giving back
+    /// the permissions it took away (<see cref="SandboxFolders.Delete"/>). When that still fails,
+    /// the maintenance tries again later, each time waiting twice as long (up to 10 minutes), and
+    /// logs once per attempt: a folder that cannot be removed costs a few lines an hour, not one every pass.
+    /// </summary>
     private void RemoveDirectory(string path, string sandboxId)
     {
+        var now = time.GetUtcNow();
+        _retries.TryGetValue(sandboxId, out var retry);
+        if (retry is not null && now < retry.NextAttempt)
+        {
+            return;
+        }
+
         var gate = Gate(sandboxId);
         if (!gate.Wait(0))
         {
@@ -171,15 +209,24 @@ public sealed class SandboxService(IMogplexStore store, ServeSettings settings, 
 
         try
         {
-            Directory.Delete(path, recursive: true);
+            SandboxFolders.Delete(path);
+            if (_retries.TryRemove(sandboxId, out var failed))
+            {
+                logger.LogInformation("Removed the checkout of sandbox {SandboxId} after {Failures} failed attempts", sandboxId, failed.Failures);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(ex, "Could not remove the checkout of sandbox {SandboxId}", sandboxId);
+            var failures = (retry?.Failures ?? 0) + 1;
+            var delay = RemovalRetryDelay(failures);
+            _retries[sandboxId] = new RemovalRetry(failures, now + delay);
+            logger.LogWarning(ex, "Could not remove the checkout of sandbox {SandboxId} (attempt {Attempt}); next attempt in {Delay}", sandboxId, failures, delay);
         }
         finally
         {
             gate.Release();
         }
     }
+
+    private sealed record RemovalRetry(int Failures, DateTimeOffset NextAttempt);
 }

@@ -84,6 +84,8 @@ public sealed class SandboxesEndpointTests
             ("""{"repoId":7}""", "repoId is required"),
             ("""{"repoId":"$REPO","baseBranch":"a..b"}""", "Invalid base branch"),
             ("""{"repoId":"$REPO","workingBranch":"HEAD"}""", "Invalid working branch"),
+            ("""{"repoId":"$REPO","baseBranch":"-x"}""", "Invalid base branch"),
+            ("""{"repoId":"$REPO","workingBranch":"--force"}""", "Invalid working branch"),
             ("""{"repoId":"$REPO","createBranch":true}""", "Invalid working branch"),
             ("""{"repoId":"$REPO","workingBranch":"main","createBranch":true}""", "Working branch must differ from base branch when createBranch is true"),
             ("""{"repoId":"$REPO","rootDirectory":"../up"}""", "Invalid root directory"),

@@ -34,6 +34,7 @@ public sealed class RepoLinkerTests
     [InlineData("1111111111111111111111111111111111111111\trefs/heads/dev\n2222222222222222222222222222222222222222\trefs/heads/master\n", "master")]
     [InlineData("1111111111111111111111111111111111111111\trefs/heads/master\n2222222222222222222222222222222222222222\trefs/heads/main\n", "main")]
     [InlineData("1111111111111111111111111111111111111111\trefs/heads/alpha\n2222222222222222222222222222222222222222\trefs/heads/beta\n", "alpha")]
+    [InlineData("1111111111111111111111111111111111111111\trefs/heads/-alpha\n2222222222222222222222222222222222222222\trefs/heads/beta\n", "beta")]
     public void PickDefaultBranch_HeadsWithoutSymref_PrefersMainThenMasterThenFirst(string output, string expected) =>
         Assert.Equal(expected, RepoLinker.PickDefaultBranch(output));
 }

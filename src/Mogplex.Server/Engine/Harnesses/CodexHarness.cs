@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Engine.Processes;
+using Mogplex.Server.Engine.Sandboxes;
 
 namespace Mogplex.Server.Engine.Harnesses;
 
@@ -17,8 +18,8 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
     {
         var o = options.CurrentValue.Codex;
         var env = HarnessEnvironment.Base(context.HomeDirectory);
-        env["CODEX_HOME"] = Path.Combine(context.HomeDirectory, ".codex");
-        Directory.CreateDirectory(env["CODEX_HOME"]);
+        // Made by the server in a folder the harness (or the install command) had: through no link.
+        env["CODEX_HOME"] = SandboxFolders.Ensure(context.SandboxDirectory, Path.Combine(context.HomeDirectory, ".codex"));
         foreach (var (k, v) in o.Environment)
         {
             env[k] = v;

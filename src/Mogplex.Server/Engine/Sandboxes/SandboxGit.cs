@@ -115,24 +115,10 @@ public sealed class SandboxGit
     }
 
     /// <summary>Removes <paramref name="path"/> when it is a link or a file (never following a link).</summary>
-    public static void RemoveUnlessRealDirectory(string path)
-    {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null || info.Exists)
-        {
-            info.Delete();
-        }
-    }
+    public static void RemoveUnlessRealDirectory(string path) => SandboxFolders.RemoveLinkOrFile(path);
 
-    /// <summary>Removes a file, link or folder; links are removed, never followed.</summary>
-    public static void DeleteEntry(string path)
-    {
-        RemoveUnlessRealDirectory(path);
-        if (Directory.Exists(path))
-        {
-            Directory.Delete(path, recursive: true);
-        }
-    }
+    /// <summary>Removes a file, link or folder; links are removed, never followed (<see cref="SandboxFolders.Delete"/>).</summary>
+    public static void DeleteEntry(string path) => SandboxFolders.Delete(path);
 }
 
 /// <summary>

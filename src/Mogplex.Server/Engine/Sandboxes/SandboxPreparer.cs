@@ -58,26 +58,6 @@ public sealed record RunConfinement(SandboxNetworkMode Network, EgressBridge? Br
     };
 }
 
-/// <summary>The folders of a sandbox: <c>repo</c> (the checkout) and <c>home</c> are the sandbox's, <c>server</c> is the server's.</summary>
-public static class SandboxFolders
-{
-    public static string Server(string sandboxDirectory) => Path.Combine(sandboxDirectory, "server");
-
-    /// <summary>Makes the server's folder of a sandbox (a link or file in its place is removed, never followed), owner-only.</summary>
-    public static string EnsureServer(string sandboxDirectory)
-    {
-        var dir = Server(sandboxDirectory);
-        SandboxGit.RemoveUnlessRealDirectory(dir);
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("sandboxes need Linux");
-        }
-
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return dir;
-    }
-}
-
 /// <summary>
 /// Prepares the sandbox of a run: fetches the mirror, reuses the active sandbox for the same repo,
 /// working branch and root, or makes a new one: a warm checkout from <see cref="WarmCheckoutPool"/>
@@ -146,9 +126,13 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             var dir = record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
             var checkout = Path.Combine(dir, "repo");
             var home = Path.Combine(dir, "home");
-            // A previous harness of this sandbox may have replaced its checkout with a link or a
-            // file: the server never follows it (the entry goes, the checkout is made again).
-            SandboxGit.RemoveUnlessRealDirectory(checkout);
+            // A previous harness of this sandbox may have replaced its home or its checkout with a
+            // link or a file, or taken its permissions away: the server never follows a link (the
+            // entry goes, the folder is made again) and gives its folders their permissions back.
+            Directory.CreateDirectory(dir);
+            SandboxFolders.Ensure(dir, home);
+            SandboxFolders.RemoveLinkOrFile(checkout);
+            SandboxFolders.RestoreOwnerAccess(checkout);
             var fresh = !Directory.Exists(checkout);
             Directory.CreateDirectory(dir);
             SandboxFolders.EnsureServer(dir);

@@ -556,10 +556,7 @@ public sealed class WarmCheckoutPool : IAsyncDisposable
     {
         try
         {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+            SandboxFolders.Delete(dir);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
