@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Mogplex.Server.Engine.Network;
 
 namespace Mogplex.Server.Configuration;
 
@@ -65,7 +66,7 @@ public sealed class RunsOptions
 }
 
 /// <summary>Section <c>Sandbox</c>.</summary>
-public sealed class SandboxOptions
+public sealed class SandboxOptions : IValidatableObject
 {
     /// <summary><c>auto</c> (bubblewrap when present), <c>bwrap</c> or <c>none</c>.</summary>
     [RegularExpression("^(auto|bwrap|none)$", ErrorMessage = "Sandbox:Isolation must be auto, bwrap or none")]
@@ -79,6 +80,24 @@ public sealed class SandboxOptions
     /// </summary>
     [Range(0, 16)]
     public int WarmCheckouts { get; set; } = 2;
+
+    /// <summary>
+    /// Destinations a sandbox may reach through its egress proxy besides the harnesses' model
+    /// endpoints: <c>host</c> (any port), <c>host:port</c>, <c>*.example.org</c> (its subdomains),
+    /// IP literals (<c>10.0.0.5:8080</c>, <c>[fd00::1]:443</c>). See <see cref="EgressRule"/>.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var entry in AllowedHosts)
+        {
+            if (!EgressRule.TryParse(entry, out _, out var error))
+            {
+                yield return new ValidationResult($"Sandbox:AllowedHosts: {error}", [nameof(AllowedHosts)]);
+            }
+        }
+    }
 }
 
 /// <summary>Section <c>Harnesses</c>: which harnesses runs may name besides codex and claude-code.</summary>
