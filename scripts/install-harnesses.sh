@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned agent CLIs (OpenAI Codex, Claude Code) into <repo>/.tools/harnesses and
-# Debian's bubblewrap when bwrap is missing. Idempotent; a no-op (well under a second) when done.
+# Debian's bubblewrap and socat (the sandbox's network bridge) when missing. Idempotent; a no-op
+# (well under a second) when done.
 # Binaries: <repo>/.tools/harnesses/node_modules/.bin/{codex,claude}
 set -euo pipefail
 CODEX_VERSION=0.169.0
@@ -24,6 +25,7 @@ quiet() {
 
 apt_missing=()
 command -v bwrap >/dev/null 2>&1 || apt_missing+=(bubblewrap)
+command -v socat >/dev/null 2>&1 || apt_missing+=(socat)
 command -v npm >/dev/null 2>&1 || apt_missing+=(nodejs npm)
 if ((${#apt_missing[@]})); then
   quiet $SUDO apt-get update -qq

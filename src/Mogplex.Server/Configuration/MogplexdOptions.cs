@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Mogplex.Server.Engine.Network;
 
 namespace Mogplex.Server.Configuration;
 
@@ -77,7 +78,7 @@ public sealed class RunsOptions
 }
 
 /// <summary>Section <c>Sandbox</c>.</summary>
-public sealed class SandboxOptions
+public sealed class SandboxOptions : IValidatableObject
 {
     /// <summary><c>auto</c> (bubblewrap when present), <c>bwrap</c> or <c>none</c>.</summary>
     [RegularExpression("^(auto|bwrap|none)$", ErrorMessage = "Sandbox:Isolation must be auto, bwrap or none")]
@@ -100,7 +101,11 @@ public sealed class SandboxOptions
     [RegularExpression("^(none|model|host)$", ErrorMessage = "Sandbox:Network must be none, model or host")]
     public string Network { get; set; } = "model";
 
-    /// <summary>Hosts a sandbox may reach besides the model endpoints (network <c>model</c>): <c>host</c> or <c>host:port</c>, <c>*.example.org</c>.</summary>
+    /// <summary>
+    /// Destinations a sandbox may reach through its egress proxy (network <c>model</c>) besides the
+    /// harnesses' model endpoints: <c>host</c> (any port), <c>host:port</c>, <c>*.example.org</c>
+    /// (its subdomains), IP literals (<c>10.0.0.5:8080</c>, <c>[fd00::1]:443</c>). See <see cref="EgressRule"/>.
+    /// </summary>
     public List<string> AllowedHosts { get; set; } = [];
 
     /// <summary>The bubblewrap executable (found on PATH unless a path).</summary>
@@ -117,6 +122,17 @@ public sealed class SandboxOptions
     /// <summary>Size of a sandbox's private /tmp (in memory: it counts toward Runs:MaxMemoryBytes).</summary>
     [Range(1024 * 1024, long.MaxValue)]
     public long TmpBytes { get; set; } = 1024L * 1024 * 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var entry in AllowedHosts)
+        {
+            if (!EgressRule.TryParse(entry, out _, out var error))
+            {
+                yield return new ValidationResult($"Sandbox:AllowedHosts: {error}", [nameof(AllowedHosts)]);
+            }
+        }
+    }
 }
 
 /// <summary>Section <c>Harnesses</c>: which harnesses runs may name besides codex and claude-code.</summary>
