@@ -2,7 +2,8 @@
 # Work distribution over nodes sharing one PostgreSQL database, measured in one run:
 #   runs/min   BENCH_RUNS (40) `exec` runs that each wait one second (`sleep 1`), with
 #              Runs:MaxConcurrent=2 per node, on one node and then on two nodes (fresh data folders,
-#              same database); the figure measures distribution, not this machine's two cores
+#              same database); the figure measures distribution, not this machine's two cores (one
+#              token starts every run, so Runs:MaxConcurrentPerUser=4 lets it fill both nodes)
 #   append     event append rate of one run printing BENCH_LINES (100,000) lines, PostgreSQL vs SQLite
 # Prints both and the ratios. Target (issue #5): two nodes >= 1.8x one node.
 set -euo pipefail
@@ -42,7 +43,7 @@ limits=(MOGPLEXD_RateLimits__RequestsPerWindow=100000000 MOGPLEXD_RateLimits__Ru
 start_node() {
   local name=$1
   shift
-  env "${limits[@]}" MOGPLEXD_Runs__MaxConcurrent=2 \
+  env "${limits[@]}" MOGPLEXD_Runs__MaxConcurrent=2 MOGPLEXD_Runs__MaxConcurrentPerUser=4 \
     "$server" serve --data-dir "$work/$name" --dev "$@" 2>"$work/$name.log" >/dev/null &
   pids+=($!)
   for _ in $(seq 1 200); do

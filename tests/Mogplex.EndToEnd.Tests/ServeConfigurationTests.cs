@@ -9,6 +9,7 @@ public sealed class ServeConfigurationTests
     [InlineData("MOGPLEXD_RateLimits__RequestsPerWindow", "0", "'RequestsPerWindow' with the error: 'The field RequestsPerWindow must be between 1 and 2147483647.'")]
     [InlineData("MOGPLEXD_Sandbox__Isolation", "bogus", "'Isolation' with the error: 'Sandbox:Isolation must be auto, bwrap or none'")]
     [InlineData("MOGPLEXD_Runs__MaxDuration", "00:00:00", "Runs:MaxDuration must be positive")]
+    [InlineData("MOGPLEXD_Runs__MaxConcurrentPerUser", "0", "'MaxConcurrentPerUser' with the error: 'The field MaxConcurrentPerUser must be between 1 and 4096.'")]
     [InlineData("MOGPLEXD_Storage__Provider", "mysql", "Storage:Provider 'mysql' is not supported (use sqlite or postgres)")]
     [InlineData("MOGPLEXD_Storage__Provider", "postgres", "Storage:Provider is postgres but no connection string is set: pass --postgres \"Host=...;Username=...;Password=...;Database=...\" or set Storage:Postgres")]
     public async Task Serve_InvalidEnvironmentSetting_ExitsTwoWithMessage(string variable, string value, string message)

@@ -44,8 +44,20 @@ public sealed class RateLimitOptions
 /// <summary>Section <c>Runs</c>: execution limits (used by the run engine).</summary>
 public sealed class RunsOptions
 {
+    /// <summary>Runs this node executes at once (its workers).</summary>
     [Range(1, 256)]
     public int MaxConcurrent { get; set; } = 4;
+
+    /// <summary>
+    /// Claimed active runs one user may have at once, counted on every node: a further run of that
+    /// user waits <c>pending</c>, holding no worker, so other users' runs are claimed first. Unset:
+    /// half of <see cref="MaxConcurrent"/>, at least 1 (<see cref="ActivePerUserLimit"/>).
+    /// </summary>
+    [Range(1, 4096)]
+    public int? MaxConcurrentPerUser { get; set; }
+
+    /// <summary>The per-user limit in force: <see cref="MaxConcurrentPerUser"/>, else its default.</summary>
+    public int ActivePerUserLimit => MaxConcurrentPerUser ?? Math.Max(1, MaxConcurrent / 2);
 
     public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(30);
 

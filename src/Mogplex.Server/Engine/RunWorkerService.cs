@@ -10,9 +10,11 @@ using Mogplex.Storage;
 namespace Mogplex.Server.Engine;
 
 /// <summary>
-/// The workers of <c>mogplexd serve</c>: claims pending runs up to <c>Runs:MaxConcurrent</c>,
-/// fails runs a previous process left active, reaps expired leases, stops idle sandboxes. On
-/// shutdown every run in flight ends <c>failed</c> (<c>interrupted: mogplexd stopped</c>).
+/// The workers of <c>mogplexd serve</c>: claims pending runs up to <c>Runs:MaxConcurrent</c>, at
+/// most <c>Runs:MaxConcurrentPerUser</c> active runs of one user (on all nodes; a run that ends
+/// frees its slot and the loop claims again at once, so the user's next run is picked up), fails
+/// runs a previous process left active, reaps expired leases, stops idle sandboxes. On shutdown
+/// every run in flight ends <c>failed</c> (<c>interrupted: mogplexd stopped</c>).
 /// </summary>
 public sealed class RunWorkerService(
     IMogplexStore store,
@@ -47,8 +49,9 @@ public sealed class RunWorkerService(
             {
                 while (running.Count < runOptions.CurrentValue.MaxConcurrent)
                 {
-                    var lease = TimeSpan.FromSeconds(runOptions.CurrentValue.LeaseSeconds);
-                    var claimed = await store.Queue.ClaimNextAsync(settings.NodeId, Guid.NewGuid().ToString("N"), time.GetUtcNow(), lease, stoppingToken);
+                    var limits = runOptions.CurrentValue;
+                    var claim = new RunClaim(settings.NodeId, Guid.NewGuid().ToString("N"), time.GetUtcNow(), TimeSpan.FromSeconds(limits.LeaseSeconds), limits.ActivePerUserLimit);
+                    var claimed = await store.Queue.ClaimNextAsync(claim, stoppingToken);
                     if (claimed is null)
                     {
                         break;

@@ -10,32 +10,38 @@ internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
     /// <summary>timestamptz ends at year 294276; callers asking for "everything expired" pass DateTimeOffset.MaxValue.</summary>
     private static readonly DateTimeOffset s_maxTimestamp = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 
-    public Task<RunRecord?> ClaimNextAsync(string owner, string executionId, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+    public Task<RunRecord?> ClaimNextAsync(RunClaim claim, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) =>
         {
             // Claims take turns (a transaction-scoped advisory lock per schema): the claim of a run
-            // whose working branch is being claimed elsewhere at the same moment must see that
-            // claim, which two concurrent snapshots would not. A claim is one short statement, so
-            // the turn is brief. The sub-select takes the oldest claimable run whose branch no
-            // claimed active run holds (the same working branch of the same source, through any
-            // repo record: two users may link one source): runs for one branch go one at a time
-            // on any node, and a run waiting for its branch does not hold a worker.
-            var at = PostgresTime.ToDb(now);
+            // whose working branch, or whose user's last free place, is being claimed elsewhere at
+            // the same moment must see that claim, which two concurrent snapshots would not (the
+            // UPDATE's snapshot is taken after the lock, so it sees every claim committed before).
+            // A claim is one short statement, so the turn is brief. The sub-select takes the oldest
+            // claimable run whose branch no claimed active run holds (the same working branch of
+            // the same source, through any repo record: two users may link one source) and whose
+            // user has fewer claimed active runs than the per-user limit: runs for one branch go one
+            // at a time on any node, one user cannot take every worker of all nodes, and a run that
+            // waits holds no worker.
+            var at = PostgresTime.ToDb(claim.Now);
             await c.ExecuteAsync(Command("SELECT pg_advisory_xact_lock(@LockClass, hashtext(current_schema()))", new { LockClass = ClaimLockClass }, t, cancellationToken));
             var row = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
                 $"""
-                UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @at
+                UPDATE runs SET lease_owner = @Owner, lease_expires_at = @until, runtime_run_id = @ExecutionId, updated_at = @at
                 WHERE id = (SELECT r.id FROM runs r JOIN repos rr ON rr.id = r.repo_id
                             WHERE r.status = 'pending' AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
                               AND NOT EXISTS (SELECT 1 FROM runs b JOIN repos rb ON rb.id = b.repo_id
                                               WHERE b.working_branch = r.working_branch AND rb.source = rr.source
                                                 AND b.status IN ('pending','streaming') AND b.lease_owner IS NOT NULL)
+                              AND (@MaxActivePerUser::integer IS NULL
+                                   OR (SELECT count(*) FROM runs u
+                                       WHERE u.user_id = r.user_id AND u.status IN ('pending','streaming') AND u.lease_owner IS NOT NULL) < @MaxActivePerUser)
                             ORDER BY r.created_at, r.id
                             LIMIT 1
                             FOR UPDATE OF r SKIP LOCKED)
                 RETURNING {PostgresRunRow.Columns}
                 """,
-                new { owner, executionId, at, until = PostgresTime.ToDb(now + lease) },
+                new { claim.Owner, claim.ExecutionId, claim.MaxActivePerUser, at, until = PostgresTime.ToDb(claim.Now + claim.Lease) },
                 t,
                 cancellationToken));
             return row?.ToRecord();

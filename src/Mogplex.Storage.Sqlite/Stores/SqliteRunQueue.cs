@@ -7,27 +7,31 @@ internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
 {
     private const string SelectRun = $"SELECT {SqliteRunRow.Columns} FROM runs";
 
-    public Task<RunRecord?> ClaimNextAsync(string owner, string executionId, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+    public Task<RunRecord?> ClaimNextAsync(RunClaim claim, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) =>
         {
             // SQLite has one writer, so the UPDATE over a sub-select inside BEGIN IMMEDIATE is atomic
             // (PostgreSQL takes an advisory lock for the same statement). The oldest claimable run
             // whose branch no claimed active run holds (the same working branch of the same source,
-            // through any repo record: two users may link one source): runs for one branch go one
-            // at a time, and a run waiting for its branch does not hold a worker.
-            var nowMs = SqliteTime.ToMs(now);
+            // through any repo record: two users may link one source), and whose user has fewer
+            // claimed active runs than the per-user limit: runs for one branch go one at a time,
+            // one user cannot take every worker, and a run that waits holds no worker.
+            var nowMs = SqliteTime.ToMs(claim.Now);
             var id = await c.ExecuteScalarAsync<string?>(
                 """
-                UPDATE runs SET lease_owner = @owner, lease_expires_at = @until, runtime_run_id = @executionId, updated_at = @nowMs
+                UPDATE runs SET lease_owner = @Owner, lease_expires_at = @until, runtime_run_id = @ExecutionId, updated_at = @nowMs
                 WHERE id = (SELECT r.id FROM runs r JOIN repos rr ON rr.id = r.repo_id
                             WHERE r.status = 'pending' AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
                               AND NOT EXISTS (SELECT 1 FROM runs b JOIN repos rb ON rb.id = b.repo_id
                                               WHERE b.working_branch = r.working_branch AND rb.source = rr.source
                                                 AND b.status IN ('pending','streaming') AND b.lease_owner IS NOT NULL)
+                              AND (@MaxActivePerUser IS NULL
+                                   OR (SELECT COUNT(*) FROM runs u
+                                       WHERE u.user_id = r.user_id AND u.status IN ('pending','streaming') AND u.lease_owner IS NOT NULL) < @MaxActivePerUser)
                             ORDER BY r.created_at, r.id LIMIT 1)
                 RETURNING id
                 """,
-                new { owner, executionId, nowMs, until = nowMs + (long)lease.TotalMilliseconds },
+                new { claim.Owner, claim.ExecutionId, claim.MaxActivePerUser, nowMs, until = nowMs + (long)claim.Lease.TotalMilliseconds },
                 t);
             return id is null ? null : (await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @id", new { id }, t)).ToRecord();
         }, cancellationToken);

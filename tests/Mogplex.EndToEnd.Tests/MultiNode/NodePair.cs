@@ -51,13 +51,18 @@ public sealed class NodePair : IAsyncDisposable
     /// <summary>Bounds every wait on a run: generous for a loaded two-core machine, never reached when things work.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(120);
 
-    /// <summary>The per-token limits of the v1 contract would stop a test that starts many runs; a test that wants them passes <c>generousLimits: false</c>.</summary>
+    /// <summary>
+    /// The per-token limits of the v1 contract would stop a test that starts many runs, and the
+    /// per-user run limit (half a node's workers, over both nodes) would keep one token's runs
+    /// from filling both nodes; a test that wants the defaults passes <c>generousLimits: false</c>.
+    /// </summary>
     private static readonly Dictionary<string, string?> s_generousLimits = new(StringComparer.Ordinal)
     {
         ["MOGPLEXD_RateLimits__RequestsPerWindow"] = "100000",
         ["MOGPLEXD_RateLimits__RunStartsPerMinute"] = "100000",
         ["MOGPLEXD_RateLimits__RunStartsPerHour"] = "100000",
         ["MOGPLEXD_RateLimits__RunStartsPerDay"] = "100000",
+        ["MOGPLEXD_Runs__MaxConcurrentPerUser"] = "256",
     };
 
     private readonly PostgresTestCluster _cluster;

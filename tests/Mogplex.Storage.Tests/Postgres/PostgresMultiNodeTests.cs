@@ -49,7 +49,7 @@ public sealed class PostgresMultiNodeTests : IDisposable
             var node = i % 2 == 0 ? nodeA : nodeB;
             var owner = $"node-{(i % 2 == 0 ? "a" : "b")}-{i}";
             var mine = new List<RunRecord>();
-            while (await node.Queue.ClaimNextAsync(owner, $"exec-{i}-{mine.Count}", s_start, s_lease, Ct) is { } run)
+            while (await node.Queue.ClaimNextAsync(new(owner, $"exec-{i}-{mine.Count}", s_start, s_lease), Ct) is { } run)
             {
                 mine.Add(run);
             }
@@ -83,13 +83,52 @@ public sealed class PostgresMultiNodeTests : IDisposable
         for (var round = 0; round < ids.Count; round++)
         {
             var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-                (i % 2 == 0 ? nodeA : nodeB).Queue.ClaimNextAsync($"node-{i}", $"exec-{round}-{i}", s_start, s_lease, Ct)));
+                (i % 2 == 0 ? nodeA : nodeB).Queue.ClaimNextAsync(new($"node-{i}", $"exec-{round}-{i}", s_start, s_lease), Ct)));
             var claimed = Assert.Single(claims, c => c is not null)!;
             Assert.Equal(ids[round], claimed.Id);
             Assert.NotNull(await nodeB.Runs.TransitionAsync(
                 new RunTransition { RunId = claimed.Id, From = [RunStatuses.Pending], To = RunStatuses.Success, At = s_start, ExpectedLeaseOwner = claimed.LeaseOwner },
                 Ct));
         }
+    }
+
+    [Fact]
+    public async Task ClaimNext_EightClaimersOnTwoNodes_NeverExceedTheUserLimit()
+    {
+        var (nodeA, nodeB, alice, aliceRepo) = await ArrangeTwoNodesAsync();
+        var users = new List<(UserRecord User, RepoRecord Repo)> { (alice, aliceRepo) };
+        foreach (var name in new[] { "bob", "carol" })
+        {
+            var user = await nodeB.Users.AddUserAsync(name, s_start, Ct);
+            users.Add((user, await AddRepoAsync(nodeA, user)));
+        }
+
+        var queued = users.ToDictionary(u => u.User.Id, _ => new List<string>());
+        for (var i = 0; i < 6; i++)
+        {
+            foreach (var (user, repo) in users)
+            {
+                queued[user.Id].Add((await CreateRunAsync(i % 2 == 0 ? nodeA : nodeB, user, repo, s_start.AddMilliseconds(i))).Id);
+            }
+        }
+
+        // Each claimer claims until nothing is claimable; four claimers per node, limit 3 per user.
+        var claimed = await ClaimAllAsync(nodeA, nodeB, round: 0);
+        foreach (var (user, _) in users)
+        {
+            Assert.Equal(queued[user.Id][..3].Order(StringComparer.Ordinal), claimed.Where(r => r.UserId == user.Id).Select(r => r.Id).Order(StringComparer.Ordinal));
+        }
+
+        // One run of each user ends: exactly one more run of each is claimed, the oldest waiting.
+        foreach (var run in claimed.Where(r => queued[r.UserId][0] == r.Id))
+        {
+            Assert.NotNull(await nodeA.Runs.TransitionAsync(
+                new RunTransition { RunId = run.Id, From = [RunStatuses.Pending], To = RunStatuses.Success, At = s_start, ExpectedLeaseOwner = run.LeaseOwner },
+                Ct));
+        }
+
+        var next = await ClaimAllAsync(nodeA, nodeB, round: 1);
+        Assert.Equal(users.Select(u => queued[u.User.Id][3]).Order(StringComparer.Ordinal), next.Select(r => r.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -231,6 +270,23 @@ public sealed class PostgresMultiNodeTests : IDisposable
         var next = nodeA.Changes.NextChangeAsync(run.Id);
         await nodeB.Events.AppendAsync(run.Id, [Event("after reconnect")], s_start, Ct);
         await next.WaitAsync(Ct);
+    }
+
+    /// <summary>Eight claimers, four per node, each claiming (limit 3 per user) until nothing is claimable.</summary>
+    private async Task<List<RunRecord>> ClaimAllAsync(PostgresMogplexStore nodeA, PostgresMogplexStore nodeB, int round)
+    {
+        var claimers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            var node = i % 2 == 0 ? nodeA : nodeB;
+            var mine = new List<RunRecord>();
+            while (await node.Queue.ClaimNextAsync(new($"node-{i}", $"exec-{round}-{i}-{mine.Count}", s_start, s_lease, 3), Ct) is { } run)
+            {
+                mine.Add(run);
+            }
+
+            return mine;
+        }, Ct));
+        return [.. (await Task.WhenAll(claimers)).SelectMany(r => r)];
     }
 
     private async Task<(PostgresMogplexStore NodeA, PostgresMogplexStore NodeB, UserRecord User, RepoRecord Repo)> ArrangeTwoNodesAsync()
