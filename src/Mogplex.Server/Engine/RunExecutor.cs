@@ -7,6 +7,7 @@ using Mogplex.Server.Configuration;
 using Mogplex.Server.Engine.Delivery;
 using Mogplex.Server.Engine.Harnesses;
 using Mogplex.Server.Engine.Isolation;
+using Mogplex.Server.Engine.Network;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
@@ -30,6 +31,7 @@ public sealed class RunExecutor(
     RunCancellations cancellations,
     IOptionsMonitor<RunsOptions> options,
     IOptionsMonitor<SandboxOptions> sandboxOptions,
+    IOptionsMonitor<HarnessOptions> harnessSettings,
     ServeSettings settings,
     TimeProvider time,
     ILogger<RunExecutor> logger)
@@ -147,10 +149,11 @@ public sealed class RunExecutor(
 
         await AppendAsync(run.Id, events.Create(RunEventTypes.Log, "Preparing sandbox", payload: new JsonObject { ["stage"] = "sandbox", ["node"] = settings.NodeId }));
 
+        await using var egress = StartEgress(run);
         var confinement = new RunConfinement(
             isolation.Network,
-            null,
-            new Dictionary<string, string>(),
+            egress?.Bridge,
+            egress?.Environment ?? new Dictionary<string, string>(),
             user => limits.For(cgroup, ownUid: user is not null));
         PreparedSandbox prepared;
         using var watchdog = new RunWatchdog(cgroup, breach, options.CurrentValue, sandboxOptions.CurrentValue);
@@ -314,6 +317,37 @@ public sealed class RunExecutor(
         {
             logger.LogInformation("Run {RunId} was already finished elsewhere; {Status} not recorded", runId, status);
         }
+    }
+
+    /// <summary>
+    /// The run's egress proxy and loopback forwards (<c>Sandbox:Network=model</c>): a connection it
+    /// refuses is a <c>log</c> event naming the host, once per host and port.
+    /// </summary>
+    private RunEgress? StartEgress(RunRecord run)
+    {
+        if (isolation.Network != SandboxNetworkMode.Model)
+        {
+            return null;
+        }
+
+        var harnessOptions = harnessSettings.CurrentValue;
+        var refused = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var directory = Path.Combine(settings.DataDir, "egress", run.Id.Replace("-", "", StringComparison.Ordinal)[^16..]);
+        return RunEgress.Start(
+            directory,
+            EgressPolicy.Create(harnessOptions, sandboxOptions.CurrentValue),
+            EgressPolicy.ModelEndpoints(harnessOptions),
+            (host, port) =>
+            {
+                var target = EgressHost.Format(host, port);
+                if (refused.TryAdd(target, 0))
+                {
+                    _ = AppendAsync(run.Id, events.Create(
+                        RunEventTypes.Log,
+                        $"Refused a connection to {target}: not a model endpoint nor in Sandbox:AllowedHosts",
+                        payload: new JsonObject { ["stage"] = "network", ["host"] = host, ["port"] = port }));
+                }
+            });
     }
 
     private async Task AppendAsync(string runId, NewRunEvent e) => await store.Events.AppendAsync(runId, [e], time.GetUtcNow(), CancellationToken.None);

@@ -15,7 +15,7 @@ namespace Mogplex.Server.Engine.Isolation;
 /// network namespaces, every capability dropped, no nested user namespaces, a new session, and a
 /// root that holds only the system folders, a few files of <c>/etc</c>, the harness tools, the
 /// mirror (read-only), the checkout and the sandbox home (writable), a private <c>/tmp</c>;</item>
-/// <item>inside (network <c>model</c>): the egress bridge's listeners, then the command.</item>
+/// <item>inside (network <c>model</c>): the egress bridge's listeners (<see cref="Network.SandboxNetworkBridge"/>), then the command.</item>
 /// </list>
 /// Nothing else of the host is mounted: other users' homes, <c>/srv</c>, <c>/opt</c>, <c>/root</c>,
 /// <c>/var</c>, keys under <c>/etc</c>, the data folder.
@@ -95,13 +95,13 @@ public static class SandboxLaunch
         }
 
         argv.AddRange(["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--disable-userns", "--"]);
-        if (spec.Bridge is { Ports.Count: > 0 } ports && spec.Network == SandboxNetworkMode.Model)
+        IReadOnlyList<string> command = [spec.FileName, .. spec.Arguments];
+        if (spec.Bridge is { Ports.Count: > 0 } bridge && spec.Network == SandboxNetworkMode.Model)
         {
-            argv.AddRange(BridgeCommand(ports));
+            command = Network.SandboxNetworkBridge.Wrap([.. bridge.Ports.Select(p => new Network.BridgeListener(p.Port, p.SocketPath))], command);
         }
 
-        argv.Add(spec.FileName);
-        argv.AddRange(spec.Arguments);
+        argv.AddRange(command);
         return argv;
     }
 
@@ -182,25 +182,6 @@ public static class SandboxLaunch
         {
             yield return "/" + string.Join('/', parts.Take(i));
         }
-    }
-
-    /// <summary>
-    /// Inside the sandbox's network namespace: one socat listener per port on 127.0.0.1 forwarding to
-    /// its Unix socket, a wait (bounded) until each listens, then the command (the listeners stay its
-    /// children and end with the sandbox).
-    /// </summary>
-    public static IReadOnlyList<string> BridgeCommand(EgressBridge bridge)
-    {
-        var script = new System.Text.StringBuilder();
-        var hex = new List<string>();
-        foreach (var p in bridge.Ports)
-        {
-            script.Append(CultureInfo.InvariantCulture, $"socat TCP-LISTEN:{p.Port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'{p.SocketPath.Replace("'", "'\\''", StringComparison.Ordinal)}' </dev/null >/dev/null 2>&1 & ");
-            hex.Add(p.Port.ToString("X4", CultureInfo.InvariantCulture));
-        }
-
-        script.Append(CultureInfo.InvariantCulture, $"i=0; while [ $i -lt 500 ]; do ok=1; for h in {string.Join(' ', hex)}; do grep -q \"0100007F:$h 00000000:0000 0A\" /proc/net/tcp || ok=0; done; [ $ok = 1 ] && break; i=$((i+1)); sleep 0.01; done; exec \"$@\"");
-        return ["/bin/sh", "-c", script.ToString(), "mogplex-bridge"];
     }
 
     private static IEnumerable<string> DropPrivileges(SandboxUser user) =>
