@@ -23,4 +23,7 @@ public sealed record ProcessSpec
 
     /// <summary>Folders replaced by an empty tmpfs (the data folder, the server user's home).</summary>
     public IReadOnlyList<string> HiddenPaths { get; init; } = [];
+
+    /// <summary>The longest output line kept whole (<c>Runs:MaxLineBytes</c>); a longer one is cut (<see cref="BoundedLineReader"/>).</summary>
+    public int MaxLineBytes { get; init; } = BoundedLineReader.DefaultMaxLineBytes;
 }
