@@ -26,7 +26,7 @@ public sealed class EngineRestartTests
         using (var client = first.CreateClient(token))
         {
             runId = await ExecRuns.StartRunAsync(client, repoId, "echo working\nsleep 300", "crash-1");
-            before = await ExecRuns.WaitForEventAsync(client, runId, "working");
+            before = await ExecRuns.WaitForEventsAsync(client, runId, "working");
         }
 
         await first.SignalAsync("KILL");
@@ -58,7 +58,7 @@ public sealed class EngineRestartTests
         using (var client = server.CreateClient(token))
         {
             runId = await ExecRuns.StartRunAsync(client, repoId, "echo working\nsleep 300", "stop-1");
-            await ExecRuns.WaitForEventAsync(client, runId, "working");
+            await ExecRuns.WaitForEventsAsync(client, runId, "working");
         }
 
         Assert.Equal(0, await server.StopAsync());

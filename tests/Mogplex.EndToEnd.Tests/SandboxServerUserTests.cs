@@ -91,7 +91,7 @@ public sealed class SandboxServerUserTests
         await using var _ = mogplexd;
         // A child in a session of its own escapes the run's process group.
         var runId = await ExecRuns.StartRunAsync(client, repoId, "setsid sleep 1234 & sleep 1234 &\necho started\nsleep 1234", "orphans");
-        await ExecRuns.WaitForEventAsync(client, runId, "started");
+        await ExecRuns.WaitForEventsAsync(client, runId, "started");
         client.Dispose();
         Assert.NotEmpty(SleepersUnder(mogplexd.DataDir));
 

@@ -87,6 +87,20 @@ public sealed class RunsOptions
     /// <summary>Largest file a run's process may write (RLIMIT_FSIZE).</summary>
     [Range(1024 * 1024, long.MaxValue)]
     public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// The longest line of harness (and install command) output kept whole, in bytes; a longer
+    /// line keeps this much behind a <c>[line truncated: N bytes, first K kept]</c> marker.
+    /// </summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxLineBytes { get; set; } = Engine.Processes.BoundedLineReader.DefaultMaxLineBytes;
+
+    /// <summary>
+    /// Events stored per run from the harness's output; past it one <c>log</c> event says so,
+    /// the run goes on, and a last <c>log</c> event counts what was not stored.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxEvents { get; set; } = 100_000;
 }
 
 /// <summary>Section <c>Sandbox</c>.</summary>

@@ -220,6 +220,7 @@ public sealed class RunExecutor(
         }
 
         var spec = isolation.Confine(built, confinement.ForHarness(sandbox.Directory, sandbox.CheckoutDirectory, sandbox.HomeDirectory, mirror, sandbox.User));
+        spec = spec with { MaxLineBytes = options.CurrentValue.MaxLineBytes };
         var parser = harness.CreateParser();
         var runEvents = events.WithSecrets(spec.Secrets);
         var usage = new UsageTotals();
@@ -230,17 +231,32 @@ public sealed class RunExecutor(
         using (ct.Register(() => stopping = process.StopAsync(grace)))
         {
             // Not cancellable: a stop kills the process group, its pipes close, and every line it
-            // printed before is still stored.
+            // printed before is still stored (up to Runs:MaxEvents; past it every line is still
+            // parsed, for the usage and the outcome, and only counted).
+            var limit = new OutputEventLimit(options.CurrentValue.MaxEvents);
             await foreach (var line in process.Lines.ReadAllAsync(CancellationToken.None))
             {
+                limit.StartLine();
                 foreach (var e in parser.Parse(line))
                 {
                     usage.Add(e.Usage);
-                    await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
+                    if (limit.TryAdmit())
+                    {
+                        await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
+                    }
+                    else if (limit.DroppedEvents == 1)
+                    {
+                        await batcher.AddAsync(limit.Notice(runEvents), CancellationToken.None);
+                    }
                 }
             }
 
             var exit = await process.WaitForExitAsync(CancellationToken.None);
+            if (limit.DroppedEvents > 0)
+            {
+                await batcher.AddAsync(limit.Summary(runEvents), CancellationToken.None);
+            }
+
             await batcher.FlushAsync();
             if (stopping is not null)
             {

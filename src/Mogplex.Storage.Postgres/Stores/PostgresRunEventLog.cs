@@ -102,6 +102,31 @@ internal sealed class PostgresRunEventLog(PostgresDatabase db, PostgresRunChange
         db.ReadAsync(c => c.ExecuteScalarAsync<long?>(Command(
             "SELECT seq FROM run_events WHERE id = @eventId AND run_id = @runId", new { runId, eventId }, null, cancellationToken)), cancellationToken);
 
+    public Task<IReadOnlyList<PrunedRun>> PruneAsync(DateTimeOffset finishedBefore, int maxRuns, CancellationToken cancellationToken) =>
+        db.WriteAsync<IReadOnlyList<PrunedRun>>(async (c, t) =>
+        {
+            // Locked, and skipped when locked: two prunes at once (from two nodes) split the work.
+            var runs = await c.QueryAsync<(string Id, string Status, DateTime FinishedAt)>(Command(
+                """
+                SELECT id, status, finished_at FROM runs
+                WHERE status IN ('success','failed','cancelled') AND finished_at < @before
+                  AND EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = runs.id)
+                ORDER BY finished_at, id LIMIT @maxRuns
+                FOR UPDATE SKIP LOCKED
+                """,
+                new { before = PostgresTime.ToDb(finishedBefore), maxRuns },
+                t,
+                cancellationToken));
+            var pruned = new List<PrunedRun>();
+            foreach (var run in runs)
+            {
+                var removed = await c.ExecuteAsync(Command("DELETE FROM run_events WHERE run_id = @Id", new { run.Id }, t, cancellationToken));
+                pruned.Add(new PrunedRun(run.Id, run.Status, PostgresTime.FromDb(run.FinishedAt), removed));
+            }
+
+            return pruned;
+        }, cancellationToken);
+
     private static void AddTextArray(NpgsqlCommand command, string name, IEnumerable<string?> values) =>
         command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() });
 }

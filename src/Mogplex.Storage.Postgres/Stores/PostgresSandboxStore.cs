@@ -220,6 +220,28 @@ internal sealed class PostgresSandboxStore(PostgresDatabase db) : ISandboxStore
             return (StopSandboxOutcome.Stopped, after.ToRecord());
         }, cancellationToken);
 
+    public Task<IReadOnlyList<SandboxRecord>> PruneAsync(DateTimeOffset inactiveBefore, CancellationToken cancellationToken) =>
+        db.WriteAsync<IReadOnlyList<SandboxRecord>>(async (c, t) =>
+        {
+            // A sandbox that is no longer active never becomes active again; the row lock keeps a
+            // concurrent prune (another node) off the same rows.
+            var rows = (await c.QueryAsync<Row>(Command(
+                $"""
+                {Select}
+                WHERE status NOT IN {ActiveStatuses} AND last_active_at < @before
+                  AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.sandbox_record_id = sandboxes.id AND runs.status IN ('pending','streaming'))
+                ORDER BY last_active_at, id
+                FOR UPDATE SKIP LOCKED
+                """,
+                new { before = PostgresTime.ToDb(inactiveBefore) },
+                t,
+                cancellationToken))).ToList();
+            var ids = rows.Select(r => r.Id).ToArray();
+            await c.ExecuteAsync(Command("DELETE FROM sandbox_lifecycle_events WHERE sandbox_id = ANY(@ids)", new { ids }, t, cancellationToken));
+            await c.ExecuteAsync(Command("DELETE FROM sandboxes WHERE id = ANY(@ids)", new { ids }, t, cancellationToken));
+            return [.. rows.Select(r => r.ToRecord())];
+        }, cancellationToken);
+
     private static Task<int> InsertLifecycleAsync(NpgsqlConnection c, NpgsqlTransaction t, SandboxLifecycleRecord e, CancellationToken cancellationToken) =>
         c.ExecuteAsync(Command(
             """

@@ -89,4 +89,26 @@ internal sealed class SqliteRunEventLog(SqliteDatabase db, IRunChangeNotifier no
     public Task<long?> FindSeqAsync(string runId, string eventId, CancellationToken cancellationToken) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<long?>(
             "SELECT seq FROM run_events WHERE id = @eventId AND run_id = @runId", new { runId, eventId }), cancellationToken);
+
+    public Task<IReadOnlyList<PrunedRun>> PruneAsync(DateTimeOffset finishedBefore, int maxRuns, CancellationToken cancellationToken) =>
+        db.WriteAsync<IReadOnlyList<PrunedRun>>(async (c, t) =>
+        {
+            var runs = await c.QueryAsync<(string Id, string Status, long FinishedAt)>(
+                """
+                SELECT id, status, finished_at FROM runs
+                WHERE status IN ('success','failed','cancelled') AND finished_at < @before
+                  AND EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = runs.id)
+                ORDER BY finished_at, id LIMIT @maxRuns
+                """,
+                new { before = SqliteTime.ToMs(finishedBefore), maxRuns },
+                t);
+            var pruned = new List<PrunedRun>();
+            foreach (var run in runs)
+            {
+                var removed = await c.ExecuteAsync("DELETE FROM run_events WHERE run_id = @Id", new { run.Id }, t);
+                pruned.Add(new PrunedRun(run.Id, run.Status, SqliteTime.FromMs(run.FinishedAt), removed));
+            }
+
+            return pruned;
+        }, cancellationToken);
 }

@@ -184,6 +184,27 @@ internal sealed class SqliteSandboxStore(SqliteDatabase db) : ISandboxStore
             return (StopSandboxOutcome.Stopped, (await c.QuerySingleAsync<Row>($"{Select} WHERE id = @id", new { id }, t)).ToRecord());
         }, cancellationToken);
 
+    public Task<IReadOnlyList<SandboxRecord>> PruneAsync(DateTimeOffset inactiveBefore, CancellationToken cancellationToken) =>
+        db.WriteAsync<IReadOnlyList<SandboxRecord>>(async (c, t) =>
+        {
+            var rows = (await c.QueryAsync<Row>(
+                $"""
+                {Select}
+                WHERE status NOT IN {ActiveStatuses} AND last_active_at < @before
+                  AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.sandbox_record_id = sandboxes.id AND runs.status IN ('pending','streaming'))
+                ORDER BY last_active_at, id
+                """,
+                new { before = SqliteTime.ToMs(inactiveBefore) },
+                t)).ToList();
+            foreach (var row in rows)
+            {
+                await c.ExecuteAsync("DELETE FROM sandbox_lifecycle_events WHERE sandbox_id = @Id", new { row.Id }, t);
+                await c.ExecuteAsync("DELETE FROM sandboxes WHERE id = @Id", new { row.Id }, t);
+            }
+
+            return [.. rows.Select(r => r.ToRecord())];
+        }, cancellationToken);
+
     private static Task<int> InsertLifecycleAsync(SqliteConnection c, DbTransaction t, SandboxLifecycleRecord e) =>
         c.ExecuteAsync(
             """

@@ -25,7 +25,18 @@ public interface IRunEventLog
 
     /// <summary>The seq of an event of this run, or null when the id is not one of its events.</summary>
     Task<long?> FindSeqAsync(string runId, string eventId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes all events of up to <paramref name="maxRuns"/> runs that finished (success, failed or
+    /// cancelled) before <paramref name="finishedBefore"/> and still have events, oldest first, in
+    /// one transaction; returns those runs. The runs themselves stay. An active run's events are
+    /// never deleted (the database refuses it as well). Call again until it returns nothing.
+    /// </summary>
+    Task<IReadOnlyList<PrunedRun>> PruneAsync(DateTimeOffset finishedBefore, int maxRuns, CancellationToken cancellationToken);
 }
+
+/// <summary>A run whose events <see cref="IRunEventLog.PruneAsync"/> deleted, and how many.</summary>
+public sealed record PrunedRun(string RunId, string Status, DateTimeOffset FinishedAt, long EventsRemoved);
 
 /// <summary>
 /// Wakes readers that follow a run. Subscribe before reading, then await the task after finding

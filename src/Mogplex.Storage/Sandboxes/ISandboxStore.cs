@@ -63,6 +63,14 @@ public interface ISandboxStore
 
     /// <summary>Stops a sandbox unless an active run uses it; idempotent.</summary>
     Task<(StopSandboxOutcome Outcome, SandboxRecord? Sandbox)> StopAsync(string id, string? userId, SandboxLifecycleRecord stopped, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the records (and lifecycle logs) of sandboxes that are no longer active (stopped or
+    /// error), were last active before <paramref name="inactiveBefore"/> and that no active run
+    /// names; returns them. Their folders are the caller's to remove. An active sandbox is never
+    /// deleted: the idle timeout stops it first.
+    /// </summary>
+    Task<IReadOnlyList<SandboxRecord>> PruneAsync(DateTimeOffset inactiveBefore, CancellationToken cancellationToken);
 }
 
 /// <summary>A change to an active sandbox. Null fields leave the column as it is.</summary>

@@ -183,7 +183,8 @@ public sealed class ExecRunTests
     public async Task ExecRun_ChattyHarness_EveryLineStoredInOrder()
     {
         const int lines = 200_000;
-        await using var server = await ServerFixture.StartAsync(new Dictionary<string, string?>(s_engine) { ["RateLimits:RequestsPerWindow"] = "100000" });
+        // Under Runs:MaxEvents nothing is dropped, however fast the lines come (OutputLimitTests: over it).
+        await using var server = await ServerFixture.StartAsync(new Dictionary<string, string?>(s_engine) { ["RateLimits:RequestsPerWindow"] = "100000", ["Runs:MaxEvents"] = "250000" });
         var client = server.Client(await server.CreateTokenAsync());
         var (repo, _) = await GitRepos.LinkAsync(server);
 

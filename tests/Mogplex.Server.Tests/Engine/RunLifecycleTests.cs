@@ -129,7 +129,7 @@ public sealed class RunLifecycleTests
         Assert.False(File.Exists("/usr/mogplex-escape"));
     }
 
-    private static async Task SetInstallCommandAsync(ServerFixture server, string repoId, string command)
+    internal static async Task SetInstallCommandAsync(ServerFixture server, string repoId, string command)
     {
         // The store has no "update repo" (the operator re-links); a test links a second record instead.
         var repo = (await server.Store.Repos.GetRepoAsync(repoId, null, ServerFixture.Ct))!;

@@ -92,6 +92,23 @@ public sealed class PostgresDatabaseInvariantTests : IDisposable
     }
 
     [Fact]
+    public async Task RawDelete_FinishedRunEvents_AllowedWhileUpdatesStayRejected()
+    {
+        var (store, connectionString, runId) = await CreateRunAsync(events: 3);
+        Assert.NotNull(await store.Runs.TransitionAsync(new RunTransition { RunId = runId, From = [RunStatuses.Pending], To = RunStatuses.Success, At = s_start }, Ct));
+        await using var connection = PostgresTestSchemas.Open(connectionString);
+        await using var update = new NpgsqlCommand("UPDATE run_events SET message = 'rewritten' WHERE run_id = @id", connection);
+        update.Parameters.AddWithValue("id", runId);
+        Assert.Equal("run events are append-only", (await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync(Ct))).MessageText);
+        await using var delete = new NpgsqlCommand("DELETE FROM run_events WHERE run_id = @id", connection);
+        delete.Parameters.AddWithValue("id", runId);
+
+        Assert.Equal(3, await delete.ExecuteNonQueryAsync(Ct));
+
+        Assert.Empty(await store.Events.ListAsync(runId, 0, 100, Ct));
+    }
+
+    [Fact]
     public async Task Migrate_FourNodesConcurrentlyThenAgain_EachScriptAppliedOnce()
     {
         var connectionString = await _schemas.NewSchemaAsync(Ct);

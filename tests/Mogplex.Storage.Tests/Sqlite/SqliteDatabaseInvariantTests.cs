@@ -86,6 +86,25 @@ public sealed class SqliteDatabaseInvariantTests : IDisposable
     }
 
     [Fact]
+    public async Task RawDelete_FinishedRunEvents_AllowedWhileUpdatesStayRejected()
+    {
+        var (store, runId) = await CreateRunAsync(events: 3);
+        Assert.NotNull(await store.Runs.TransitionAsync(new RunTransition { RunId = runId, From = [RunStatuses.Pending], To = RunStatuses.Success, At = s_start }, Ct));
+        using var connection = SqliteTempFolder.Open(store.DatabasePath);
+        using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE run_events SET message = 'rewritten' WHERE run_id = $id";
+        update.Parameters.AddWithValue("$id", runId);
+        Assert.Contains("run events are append-only", Assert.Throws<SqliteException>(() => update.ExecuteNonQuery()).Message, StringComparison.Ordinal);
+        using var delete = connection.CreateCommand();
+        delete.CommandText = "DELETE FROM run_events WHERE run_id = $id";
+        delete.Parameters.AddWithValue("$id", runId);
+
+        Assert.Equal(3, delete.ExecuteNonQuery());
+
+        Assert.Empty(await store.Events.ListAsync(runId, 0, 100, Ct));
+    }
+
+    [Fact]
     public async Task Migrate_Twice_IsIdempotentAndStoreWorks()
     {
         var store = _folder.NewStore();

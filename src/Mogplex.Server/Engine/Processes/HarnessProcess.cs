@@ -7,7 +7,10 @@ namespace Mogplex.Server.Engine.Processes;
 /// A harness process in its own session and process group (started through <c>setsid</c>), so
 /// that stopping it reaches every process it started. Under bubblewrap it also gets its own PID
 /// namespace and dies with its parent (see <see cref="Isolation.SandboxLaunch"/>). Output is read line by line from both streams, in order
-/// per stream, with no line dropped.
+/// per stream, with no line dropped; a line over <see cref="ProcessSpec.MaxLineBytes"/> is cut
+/// (<see cref="BoundedLineReader"/>), and lines waiting for the consumer are bounded in number and
+/// in characters (<see cref="OutputBudget"/>), so the server's memory does not grow with what the
+/// process prints.
 /// </summary>
 public sealed class HarnessProcess : IAsyncDisposable
 {
@@ -19,13 +22,19 @@ public sealed class HarnessProcess : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    private readonly OutputBudget _budget;
+    private readonly ChannelReader<OutputLine> _reader;
+    private readonly CancellationTokenSource _stopReading = new();
     private readonly Task _pumps;
 
-    private HarnessProcess(Process process)
+    private HarnessProcess(Process process, int maxLineBytes)
     {
         _process = process;
-        var stdout = PumpAsync(process.StandardOutput, isError: false);
-        var stderr = PumpAsync(process.StandardError, isError: true);
+        // Four of the longest lines may wait for the consumer (each stream can be mid-line too).
+        _budget = new OutputBudget(Math.Max(4L * maxLineBytes, 1024 * 1024));
+        _reader = _budget.Releasing(_lines.Reader);
+        var stdout = PumpAsync(process.StandardOutput.BaseStream, isError: false, maxLineBytes);
+        var stderr = PumpAsync(process.StandardError.BaseStream, isError: true, maxLineBytes);
         _pumps = Task.WhenAll(stdout, stderr).ContinueWith(_ => _lines.Writer.TryComplete(), TaskScheduler.Default);
     }
 
@@ -36,7 +45,7 @@ public sealed class HarnessProcess : IAsyncDisposable
     public int ProcessGroupId => _process.Id;
 
     /// <summary>Every output line until both streams close.</summary>
-    public ChannelReader<OutputLine> Lines => _lines.Reader;
+    public ChannelReader<OutputLine> Lines => _reader;
 
     public static HarnessProcess Start(ProcessSpec spec, IsolationMode isolation)
     {
@@ -60,7 +69,7 @@ public sealed class HarnessProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {spec.FileName}");
-        var harness = new HarnessProcess(process);
+        var harness = new HarnessProcess(process, spec.MaxLineBytes);
         _ = harness.WriteStdinAsync(spec.StandardInput);
         return harness;
     }
@@ -108,7 +117,10 @@ public sealed class HarnessProcess : IAsyncDisposable
             await StopAsync(TimeSpan.FromSeconds(1));
         }
 
+        // A consumer that stopped reading leaves the readers waiting for room: they end here.
+        await _stopReading.CancelAsync();
         _process.Dispose();
+        _stopReading.Dispose();
     }
 
     private async Task<int> WaitCoreAsync(CancellationToken ct)
@@ -144,11 +156,18 @@ public sealed class HarnessProcess : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(StreamReader reader, bool isError)
+    /// <summary>
+    /// Reads one stream in bounded chunks (never through its <see cref="StreamReader"/>, whose
+    /// ReadLine holds a whole line however long) and queues its lines in order.
+    /// </summary>
+    private async Task PumpAsync(Stream stream, bool isError, int maxLineBytes)
     {
-        while (await reader.ReadLineAsync() is { } line)
+        var ct = _stopReading.Token;
+        var reader = new BoundedLineReader(stream, maxLineBytes);
+        while (await reader.ReadLineAsync(ct) is { } line)
         {
-            await _lines.Writer.WriteAsync(new OutputLine(isError, line));
+            await _budget.AcquireAsync(line.Length, ct);
+            await _lines.Writer.WriteAsync(new OutputLine(isError, line), ct);
         }
     }
 }

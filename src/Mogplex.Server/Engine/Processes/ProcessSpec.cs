@@ -43,4 +43,7 @@ public sealed record ProcessSpec
 
     /// <summary>Size of the sandbox's private <c>/tmp</c> (a tmpfs; its pages count as the run's memory).</summary>
     public long TmpBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>The longest output line kept whole (<c>Runs:MaxLineBytes</c>); a longer one is cut (<see cref="BoundedLineReader"/>).</summary>
+    public int MaxLineBytes { get; init; } = BoundedLineReader.DefaultMaxLineBytes;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Configuration;
@@ -67,7 +68,7 @@ public sealed record RunConfinement(SandboxNetworkMode Network, EgressBridge? Br
 /// A reused checkout's <c>.git</c> was the previous harness's: it is reclaimed (<see cref="SandboxGit"/>)
 /// before the server runs git there.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService, SandboxGit sandboxGit, SandboxUsers users, ConfinedGit confinedGit)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService, SandboxGit sandboxGit, SandboxUsers users, ConfinedGit confinedGit, IOptionsMonitor<RunsOptions> runOptions)
 {
     public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, RunConfinement confinement, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
@@ -279,7 +280,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             new SandboxUpdate { Id = record.Id, Status = SandboxStatuses.Installing, At = time.GetUtcNow(), Lifecycle = SandboxService.Lifecycle(record.Id, "install_started", null, time.GetUtcNow()) },
             ct);
         var spec = isolation.Confine(
-            new ProcessSpec { FileName = "bash", Arguments = ["-c", command], WorkingDirectory = checkout, Environment = HarnessEnvironment.Base(home) },
+            new ProcessSpec { FileName = "bash", Arguments = ["-c", command], WorkingDirectory = checkout, Environment = HarnessEnvironment.Base(home), MaxLineBytes = runOptions.CurrentValue.MaxLineBytes },
             confinement.ForHarness(dir, checkout, home, mirror, user));
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
         var log = new System.Text.StringBuilder();
