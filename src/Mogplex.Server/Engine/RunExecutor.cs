@@ -176,10 +176,15 @@ public sealed class RunExecutor(
     private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
-        var spec = isolation.Confine(harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory)), sandbox.Directory, mirror);
-        var parser = harness.CreateParser();
+        var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory);
+        var spec = isolation.Confine(harness.BuildProcess(context), sandbox.Directory, mirror);
+        var parser = harness.CreateParser(context);
         var runEvents = events.WithSecrets(spec.Secrets);
         var usage = new UsageTotals();
+
+        // Disposed after the process (declared before it): the harness's state, which can hold its
+        // environment, goes once nothing runs in the sandbox any more, whatever ended the run.
+        using var state = new HarnessStateRemoval(sandbox.Directory, spec.StateDirectories, logger);
         await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
         var grace = TimeSpan.FromSeconds(options.CurrentValue.StopGraceSeconds);
