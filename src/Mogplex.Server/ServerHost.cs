@@ -44,6 +44,7 @@ public static class ServerHost
         builder.Services.AddOptions<SandboxOptions>().BindConfiguration("Sandbox").ValidateDataAnnotations()
             .Validate(o => o.IdleTimeout > TimeSpan.Zero, "Sandbox:IdleTimeout must be positive").ValidateOnStart();
         builder.Services.AddOptions<HarnessOptions>().BindConfiguration("Harnesses").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HarnessOptions>, HarnessOptionsValidator>();
 
         builder.Services.AddMogplexStorage(settings, builder.Configuration);
         builder.Services.AddSingleton(new EventSanitizer());

@@ -174,7 +174,12 @@ public sealed class HarnessOptions
     public AgentHarnessOptions ClaudeCode { get; set; } = new() { Command = "claude", Model = "claude-sonnet-4-5", ApiKeyVariable = "ANTHROPIC_API_KEY" };
 }
 
-/// <summary>How one agent CLI is started. Environment values are secrets: they reach only the harness process and are redacted from events.</summary>
+/// <summary>
+/// How one agent CLI is started. <see cref="Environment"/> is plain configuration (shown in
+/// events like any other text); <see cref="Secrets"/> are redacted from every event and run error,
+/// never written to disk by the server, and the harness's own state (which can hold its
+/// environment) is removed when the run ends.
+/// </summary>
 public sealed class AgentHarnessOptions
 {
     /// <summary>The executable (found on PATH, including the project's pinned harness tools).</summary>
@@ -182,14 +187,20 @@ public sealed class AgentHarnessOptions
 
     public string? Model { get; set; }
 
-    /// <summary>A model API base URL other than the vendor's (a proxy, or a local stand-in).</summary>
+    /// <summary>
+    /// The model API's root URL when it is not the vendor's (a proxy, a gateway, a local stand-in),
+    /// with or without a final <c>/v1</c>: Codex is given the <c>/v1</c> form, Claude Code the root.
+    /// </summary>
     public string? BaseUrl { get; set; }
 
-    /// <summary>The environment variable that carries the model key.</summary>
+    /// <summary>The environment variable that carries the model key (a secret wherever it is configured).</summary>
     public string ApiKeyVariable { get; set; } = "";
 
-    /// <summary>Extra environment for the harness process (e.g. <c>OPENAI_API_KEY</c>).</summary>
+    /// <summary>Extra plain environment for the harness process (e.g. <c>ANTHROPIC_MODEL</c>), not redacted.</summary>
     public Dictionary<string, string> Environment { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Secret environment for the harness process (e.g. <c>OPENAI_API_KEY</c>): redacted everywhere.</summary>
+    public Dictionary<string, string> Secrets { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Extra arguments appended to the command line.</summary>
     public List<string> ExtraArguments { get; set; } = [];

@@ -212,7 +212,8 @@ public sealed class RunExecutor(
     private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
-        var built = harness.BuildProcess(new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory));
+        var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory);
+        var built = harness.BuildProcess(context);
         if (sandbox.User is not null)
         {
             // The harness may have made folders in its home (CODEX_HOME): they are the sandbox's.
@@ -221,9 +222,13 @@ public sealed class RunExecutor(
 
         var spec = isolation.Confine(built, confinement.ForHarness(sandbox.Directory, sandbox.CheckoutDirectory, sandbox.HomeDirectory, mirror, sandbox.User));
         spec = spec with { MaxLineBytes = options.CurrentValue.MaxLineBytes };
-        var parser = harness.CreateParser();
+        var parser = harness.CreateParser(context);
         var runEvents = events.WithSecrets(spec.Secrets);
         var usage = new UsageTotals();
+
+        // Disposed after the process (declared before it): the harness's state, which can hold its
+        // environment, goes once nothing runs in the sandbox any more, whatever ended the run.
+        using var state = new HarnessStateRemoval(sandbox.Directory, spec.StateDirectories, logger);
         await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
         var grace = TimeSpan.FromSeconds(options.CurrentValue.StopGraceSeconds);

@@ -4,9 +4,9 @@ using Mogplex.Testing.ModelStandIn;
 namespace Mogplex.EndToEnd.Tests.Cli;
 
 /// <summary>
-/// A secret the operator put in a harness's environment never comes out of the CLI, whatever the
-/// agent does with it (issue #3). The secret sits where real ones do,
-/// <c>Harnesses:Codex:Environment</c>; the real Codex CLI, driven by the model stand-in
+/// A secret the operator put in a harness's secrets never comes out of the CLI, whatever the
+/// agent does with it (issue #3), and stays nowhere on disk (issue #10). The secret sits where
+/// real ones do, <c>Harnesses:Codex:Secrets</c>; the real Codex CLI, driven by the model stand-in
 /// (<see cref="RealCodex"/>), runs a shell tool call that prints it.
 /// </summary>
 public sealed class CliSecretCanaryTests
@@ -50,5 +50,19 @@ public sealed class CliSecretCanaryTests
         // Codex passed the command's real output on to the model: the secret left the agent, only mogplex's outputs hide it.
         Assert.Contains(model.Requests, r => r.PathAndQuery == "/v1/responses" && r.Body.Contains($"{StandInScript.SecretVariable}={Secret}", StringComparison.Ordinal));
         Assert.Equal($"--- run {runId} success ---", CliOutput.Lines(outputs[1].StdOut)[^1]);
+
+        // Nothing under the server's data folder (database, mirrors, the sandbox and its home,
+        // which stays after the run) holds the secret or the model key.
+        var files = Directory.EnumerateFiles(server.Mogplexd.DataDir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(f => new FileInfo(f).LinkTarget is null && !f.EndsWith(".sock", StringComparison.Ordinal)).ToList();
+        Assert.Contains(files, f => f.Contains("/sandboxes/", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
+            foreach (var value in new[] { Secret, RealCodex.ModelKey })
+            {
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(value)) < 0, $"{file} holds {value}");
+            }
+        }
     }
 }

@@ -14,7 +14,8 @@ namespace Mogplex.EndToEnd.Tests.Cli;
 /// </summary>
 public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) : IClassFixture<ReadmeScriptTests.Fixture>
 {
-    private const string CodexServerErrorMessage = "We’re currently experiencing high demand, which may cause temporary errors.";
+    /// <summary>The run error for the stand-in's HTTP 500: status and host, then Codex's own words.</summary>
+    private string CodexServerErrorMessage => $"codex: model API error: HTTP 500 from {server.Model.BaseUrl.Authority}: We’re currently experiencing high demand, which may cause temporary errors.";
     private static readonly TimeSpan s_scriptTimeout = TimeSpan.FromSeconds(90);
 
     public sealed class Fixture() : CliServer(repoName: "ci")

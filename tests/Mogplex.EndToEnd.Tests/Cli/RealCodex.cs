@@ -12,6 +12,9 @@ namespace Mogplex.EndToEnd.Tests.Cli;
 /// </summary>
 public static class RealCodex
 {
+    /// <summary>The model key the server's Codex harness is given (a secret).</summary>
+    public const string ModelKey = "stand-in-model-key";
+
     /// <summary>Starts a model stand-in and points the server's Codex harness at it (the caller disposes it).</summary>
     public static async Task<ModelStandInServer> ConfigureAsync(IDictionary<string, string?> serverEnvironment, string? secret = null)
     {
@@ -21,10 +24,10 @@ public static class RealCodex
         var model = await ModelStandInServer.StartAsync();
         serverEnvironment["MOGPLEXD_Harnesses__Codex__BaseUrl"] = model.OpenAiBaseUrl;
         serverEnvironment["MOGPLEXD_Harnesses__Codex__ApiKeyVariable"] = "MODEL_KEY";
-        serverEnvironment["MOGPLEXD_Harnesses__Codex__Environment__MODEL_KEY"] = "stand-in-model-key";
+        serverEnvironment["MOGPLEXD_Harnesses__Codex__Secrets__MODEL_KEY"] = ModelKey;
         if (secret is not null)
         {
-            serverEnvironment[$"MOGPLEXD_Harnesses__Codex__Environment__{StandInScript.SecretVariable}"] = secret;
+            serverEnvironment[$"MOGPLEXD_Harnesses__Codex__Secrets__{StandInScript.SecretVariable}"] = secret;
         }
 
         return model;

@@ -6,6 +6,9 @@ namespace Mogplex.Server.Tests.Harnesses;
 /// <summary>Normalization of real CLI output (recorded against the model stand-in, see Recorded/README.md).</summary>
 public sealed class HarnessParserTests
 {
+    /// <summary>As the fixtures were rewritten: workspace (checkout) /sandbox, state and temp folders /sandbox-home.</summary>
+    private static readonly HarnessParserContext s_recorded = new(new SandboxPaths("/sandbox", "/sandbox-home", null), "gpt-5.5", "models.example:8443");
+
     private static (List<HarnessEvent> Events, HarnessOutcome Outcome) Replay(IHarnessOutputParser parser, string file, int exitCode)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Harnesses", "Recorded", file);
@@ -38,6 +41,34 @@ public sealed class HarnessParserTests
         Assert.True(outcome.Succeeded);
     }
 
+    [Fact]
+    public void Codex_FileChange_PathsRepoRelative()
+    {
+        var (events, _) = Replay(new CodexOutputParser(s_recorded), "codex-edit.jsonl", 0);
+        Assert.Equal("notes/a.txt", events[1].Message);
+        Assert.Equal("notes/a.txt", events[1].Payload!["changes"]![0]!["path"]!.GetValue<string>());
+        Assert.DoesNotContain(events, e => (e.Message + e.Payload?.ToJsonString()).Contains("/sandbox", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Codex_StreamStarted_NamesTheConfiguredModel()
+    {
+        var (events, _) = Replay(new CodexOutputParser(s_recorded), "codex-write.jsonl", 0);
+        Assert.Equal("stream_started", events[0].Type);
+        Assert.Equal("gpt-5.5", events[0].Payload!["model"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("codex-fail500.jsonl", 500)]
+    [InlineData("codex-fail401.jsonl", 401)]
+    public void Codex_ModelFailure_ErrorNamesStatusAndHost(string file, int status)
+    {
+        var (events, outcome) = Replay(new CodexOutputParser(s_recorded), file, 1);
+        Assert.StartsWith($"codex: model API error: HTTP {status} from models.example:8443: ", outcome.Error, StringComparison.Ordinal);
+        var fatal = events.Single(e => e.Type == "error" && e.Payload!["fatal"]!.GetValue<bool>());
+        Assert.Equal(status, fatal.Payload!["status"]!.GetValue<int>());
+    }
+
     [Theory]
     [InlineData("codex-fail500.jsonl", "high demand")]
     [InlineData("codex-fail401.jsonl", "401 Unauthorized")]
@@ -54,7 +85,7 @@ public sealed class HarnessParserTests
     {
         var parser = new CodexOutputParser();
         parser.Parse(new(false, """{"type":"turn.failed","error":{"message":"boom"}}"""));
-        Assert.Equal(HarnessOutcome.Failure("boom"), parser.Complete(0));
+        Assert.Equal(HarnessOutcome.Failure("codex: model API error: from the model API: boom"), parser.Complete(0));
     }
 
     [Fact]
@@ -99,6 +130,38 @@ public sealed class HarnessParserTests
         Assert.True(outcome.Succeeded);
     }
 
+    [Fact]
+    public void Claude_Write_PathsRepoRelative()
+    {
+        var (events, _) = Replay(new ClaudeCodeOutputParser(s_recorded), "claude-edit.jsonl", 0);
+        var call = events.Single(e => e.Type == "tool_call");
+        Assert.Equal("notes/a.txt", call.Message);
+        Assert.Equal("notes/a.txt", call.Payload!["input"]!["file_path"]!.GetValue<string>());
+        Assert.StartsWith("File created successfully at: notes/a.txt ", events.Single(e => e.Type == "tool_result").Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(events, e => (e.Message + e.Payload?.ToJsonString()).Contains("/sandbox", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Claude_StreamStarted_NamesTheModel()
+    {
+        var (events, _) = Replay(new ClaudeCodeOutputParser(s_recorded), "claude-write.jsonl", 0);
+        Assert.Equal("stream_started", events[0].Type);
+        Assert.Equal("claude-sonnet-4-5", events[0].Payload!["model"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("claude-fail500.jsonl", 500, "API Error: 500 The model stand-in was told to fail")]
+    [InlineData("claude-fail401.jsonl", 401, "Invalid API key")]
+    public void Claude_ApiError_SyntheticMessageIsAnErrorAndRunErrorNamesStatusAndHost(string file, int status, string text)
+    {
+        var (events, outcome) = Replay(new ClaudeCodeOutputParser(s_recorded), file, 1);
+        Assert.DoesNotContain(events, e => e.Type == "assistant_message");
+        var synthetic = events.First(e => e.Type == "error");
+        Assert.StartsWith(text, synthetic.Message, StringComparison.Ordinal);
+        Assert.False(synthetic.Payload!["fatal"]!.GetValue<bool>());
+        Assert.StartsWith($"claude-code: model API error: HTTP {status} from models.example:8443: {text}", outcome.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("claude-fail500.jsonl")]
     [InlineData("claude-fail401.jsonl")]
@@ -107,7 +170,7 @@ public sealed class HarnessParserTests
         var (events, outcome) = Replay(new ClaudeCodeOutputParser(), file, 1);
         Assert.Contains(events, e => e.Type == "error");
         Assert.False(outcome.Succeeded);
-        Assert.StartsWith("claude-code reported an error", outcome.Error, StringComparison.Ordinal);
+        Assert.StartsWith("claude-code: model API error: HTTP ", outcome.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -163,7 +226,7 @@ public sealed class HarnessParserTests
     [Fact]
     public void Exec_EveryLineIsLog_ExitCodeDecides()
     {
-        var parser = new ExecHarness().CreateParser();
+        var parser = new ExecHarness().CreateParser(null!);
         Assert.Equal("hello", Assert.Single(parser.Parse(new(false, "hello"))).Message);
         Assert.True(parser.Complete(0).Succeeded);
         Assert.Equal(HarnessOutcome.Failure("exec harness exited with code 3"), parser.Complete(3));

@@ -7,25 +7,34 @@ namespace Mogplex.Server.Engine.Harnesses;
 /// <summary>
 /// The Claude Code CLI: <c>claude -p --output-format stream-json --verbose</c>, prompt on stdin,
 /// permissions bypassed inside our isolation (<c>IS_SANDBOX=1</c> allows that as root), no
-/// non-essential traffic, configuration in the sandbox home.
+/// non-essential traffic, no retries of its own (<c>CLAUDE_CODE_MAX_RETRIES=0</c>, like Codex's
+/// <c>request_max_retries=0</c>: else a bad key takes minutes of backoff to fail; the operator
+/// may set another value in <c>Environment</c>), configuration in the sandbox home, emptied
+/// before the run and removed after it.
 /// </summary>
 public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) : IHarness
 {
+    public const string VendorHost = "api.anthropic.com";
+
     public string Name => "claude-code";
 
     public ProcessSpec BuildProcess(HarnessContext context)
     {
         var o = options.CurrentValue.ClaudeCode;
         var env = HarnessEnvironment.Base(context.HomeDirectory);
-        env["CLAUDE_CONFIG_DIR"] = Path.Combine(context.HomeDirectory, ".claude");
+        var state = Path.Combine(context.HomeDirectory, ".claude");
+        HarnessEnvironment.ResetStateDirectory(context.SandboxDirectory, state);
+        env["CLAUDE_CONFIG_DIR"] = state;
         env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
+        env["CLAUDE_CODE_MAX_RETRIES"] = "0";
         env["IS_SANDBOX"] = "1";
         if (!string.IsNullOrWhiteSpace(o.BaseUrl))
         {
-            env["ANTHROPIC_BASE_URL"] = o.BaseUrl;
+            env["ANTHROPIC_BASE_URL"] = ModelEndpoint.Root(o.BaseUrl);
         }
 
-        foreach (var (k, v) in o.Environment)
+        var (plain, secrets) = HarnessEnvironment.Split(o);
+        foreach (var (k, v) in plain.Concat(secrets))
         {
             env[k] = v;
         }
@@ -44,9 +53,15 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
             WorkingDirectory = context.WorkingDirectory,
             Environment = env,
             StandardInput = context.Run.Prompt,
-            Secrets = [.. o.Environment.Values],
+            Secrets = [.. secrets.Values],
+            StateDirectories = [state],
         };
     }
 
-    public IHarnessOutputParser CreateParser() => new ClaudeCodeOutputParser();
+    public IHarnessOutputParser CreateParser(HarnessContext context)
+    {
+        var o = options.CurrentValue.ClaudeCode;
+        var model = string.IsNullOrWhiteSpace(o.Model) ? null : o.Model;
+        return new ClaudeCodeOutputParser(new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)));
+    }
 }

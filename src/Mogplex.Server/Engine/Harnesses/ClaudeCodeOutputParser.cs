@@ -7,20 +7,26 @@ namespace Mogplex.Server.Engine.Harnesses;
 
 /// <summary>
 /// Maps <c>claude -p --output-format stream-json --verbose</c> lines to v1 events. Traps: an API
-/// error ends with <c>is_error: true</c> but <c>subtype: "success"</c>; SIGINT exits 0 with
-/// <c>error_during_execution</c>; permission denials "succeed". Success needs a result line that
-/// is not an error, no denials, and exit code 0 together. Usage comes from the result line only
-/// (assistant lines carry partial usage).
+/// error ends with <c>is_error: true</c> but <c>subtype: "success"</c>, after a synthetic
+/// assistant message (<c>is_api_error_message</c>, e.g. "API Error: 500 …") that is an
+/// <c>error</c> event here, not the agent's words; SIGINT exits 0 with <c>error_during_execution</c>;
+/// permission denials "succeed". Success needs a result line that is not an error, no denials,
+/// and exit code 0 together. Usage comes from the result line only (assistant lines carry partial
+/// usage). A model error names its HTTP status and the model API's host. Sandbox paths are
+/// rewritten (<see cref="SandboxPaths"/>).
 /// </summary>
-public sealed class ClaudeCodeOutputParser : IHarnessOutputParser
+public sealed class ClaudeCodeOutputParser(HarnessParserContext? context = null) : IHarnessOutputParser
 {
     private static readonly HashSet<string> s_editTools = new(StringComparer.Ordinal) { "Edit", "Write", "MultiEdit", "NotebookEdit" };
 
+    private readonly HarnessParserContext _context = context ?? HarnessParserContext.None;
     private readonly Dictionary<string, string> _toolNames = new(StringComparer.Ordinal);
     private string? _fatal;
     private bool _sawResult;
 
-    public IReadOnlyList<HarnessEvent> Parse(HarnessProcess.OutputLine line)
+    public IReadOnlyList<HarnessEvent> Parse(HarnessProcess.OutputLine line) => [.. ParseLine(line).Select(_context.Paths.Rewrite)];
+
+    private List<HarnessEvent> ParseLine(HarnessProcess.OutputLine line)
     {
         var json = line.IsError ? null : JsonLines.TryParse(line.Text);
         if (json is null)
@@ -33,11 +39,12 @@ public sealed class ClaudeCodeOutputParser : IHarnessOutputParser
             ("system", "init") => [new HarnessEvent(RunEventTypes.StreamStarted, "Agent started", Payload: new JsonObject
             {
                 ["harness"] = "claude-code",
-                ["model"] = JsonLines.Str(json, "model"),
+                ["model"] = JsonLines.Str(json, "model") ?? _context.Model,
                 ["tools"] = json["tools"]?.DeepClone(),
             })],
             ("system", "permission_denied") => [Fatal($"Permission denied: {JsonLines.OneLine(json.ToJsonString())}")],
             ("system", "api_retry") => [new HarnessEvent(RunEventTypes.Error, "Model API retry", Payload: new JsonObject { ["fatal"] = false, ["raw"] = json.DeepClone() })],
+            ("assistant", _) when IsApiError(json) => ApiError(json),
             ("assistant", _) => Assistant(json),
             ("user", _) => User(json),
             ("result", _) => Result(json),
@@ -46,7 +53,7 @@ public sealed class ClaudeCodeOutputParser : IHarnessOutputParser
     }
 
     public HarnessOutcome Complete(int exitCode) =>
-        _fatal is not null ? HarnessOutcome.Failure(_fatal)
+        _fatal is not null ? HarnessOutcome.Failure(_context.Paths.Rewrite(_fatal))
         : !_sawResult ? HarnessOutcome.Failure($"claude-code ended without a result (exit code {exitCode})")
         : exitCode != 0 ? HarnessOutcome.Failure($"claude-code exited with code {exitCode}")
         : HarnessOutcome.Success;
@@ -129,7 +136,13 @@ public sealed class ClaudeCodeOutputParser : IHarnessOutputParser
         var isError = json["is_error"] is JsonValue v && v.TryGetValue<bool>(out var e) && e;
         var subtype = JsonLines.Str(json, "subtype");
         var denials = json["permission_denials"] as JsonArray;
-        if (isError || (subtype is not null && subtype != "success"))
+        var status = JsonLines.Long(json, "api_error_status");
+        if (isError && (status is not null || JsonLines.Str(json, "terminal_reason") == "api_error"))
+        {
+            var reason = JsonLines.Str(json, "result") ?? JsonLines.Str(json, "api_error_type") ?? "error";
+            events.Add(Fatal(_context.ModelError("claude-code", (int?)status, reason), status));
+        }
+        else if (isError || (subtype is not null && subtype != "success"))
         {
             var reason = JsonLines.Str(json, "result") ?? JsonLines.Str(json, "terminal_reason") ?? subtype ?? "error";
             events.Add(Fatal($"claude-code reported an error ({subtype}): {JsonLines.OneLine(reason)}"));
@@ -143,10 +156,35 @@ public sealed class ClaudeCodeOutputParser : IHarnessOutputParser
         return events;
     }
 
-    private HarnessEvent Fatal(string message)
+    private HarnessEvent Fatal(string message, long? status = null)
     {
         _fatal ??= message;
-        return new HarnessEvent(RunEventTypes.Error, message, Payload: new JsonObject { ["fatal"] = true });
+        var payload = new JsonObject { ["fatal"] = true };
+        if (status is not null)
+        {
+            payload["status"] = status;
+            payload["host"] = _context.ModelHost;
+        }
+
+        return new HarnessEvent(RunEventTypes.Error, message, Payload: payload);
+    }
+
+    /// <summary>Claude Code's own message about a failed model call, shaped like the model's answer.</summary>
+    private static bool IsApiError(JsonObject json) =>
+        (json["is_api_error_message"] is JsonValue v && v.TryGetValue<bool>(out var b) && b)
+        || (JsonLines.Str(json["message"], "model") == "<synthetic>" && JsonLines.Str(json, "error") is not null);
+
+    /// <summary>Not fatal by itself: the result line that follows decides the run.</summary>
+    private static List<HarnessEvent> ApiError(JsonObject json)
+    {
+        var texts = (json["message"]?["content"] as JsonArray ?? []).Select(b => JsonLines.Str(b, "text")).OfType<string>().ToList();
+        var message = texts.Count > 0 ? string.Join("\n", texts) : JsonLines.Str(json, "error") ?? "Model API error";
+        return [new HarnessEvent(RunEventTypes.Error, message, Payload: new JsonObject
+        {
+            ["fatal"] = false,
+            ["status"] = JsonLines.Long(json, "api_error_status"),
+            ["error"] = JsonLines.Str(json, "error"),
+        })];
     }
 
     /// <summary>The command for Bash, the path for file tools, else the compact input.</summary>

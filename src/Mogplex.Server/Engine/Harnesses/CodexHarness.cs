@@ -8,19 +8,25 @@ namespace Mogplex.Server.Engine.Harnesses;
 /// <summary>
 /// The OpenAI Codex CLI: <c>codex exec --json</c>, prompt on stdin (<c>-</c>). Our own isolation
 /// confines it, so Codex's sandbox is off (<c>danger-full-access</c>; its bubblewrap inside ours
-/// silently fails). <c>CODEX_HOME</c> lives in the sandbox home, outside TMPDIR, as Codex needs.
+/// silently fails). <c>CODEX_HOME</c> lives in the sandbox home, outside TMPDIR, as Codex needs;
+/// it is emptied before the run and removed after it. Shell snapshots are off: Codex writes the
+/// harness's whole environment (keys included) into them, and a stopped Codex leaves them behind.
 /// </summary>
 public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHarness
 {
+    public const string VendorHost = "api.openai.com";
+
     public string Name => "codex";
 
     public ProcessSpec BuildProcess(HarnessContext context)
     {
         var o = options.CurrentValue.Codex;
         var env = HarnessEnvironment.Base(context.HomeDirectory);
-        // Made by the server in a folder the harness (or the install command) had: through no link.
-        env["CODEX_HOME"] = SandboxFolders.Ensure(context.SandboxDirectory, Path.Combine(context.HomeDirectory, ".codex"));
-        foreach (var (k, v) in o.Environment)
+        var state = Path.Combine(context.HomeDirectory, ".codex");
+        HarnessEnvironment.ResetStateDirectory(context.SandboxDirectory, state);
+        env["CODEX_HOME"] = state;
+        var (plain, secrets) = HarnessEnvironment.Split(o);
+        foreach (var (k, v) in plain.Concat(secrets))
         {
             env[k] = v;
         }
@@ -31,7 +37,7 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
             args.AddRange([
                 "-c", "model_provider=mogplex",
                 "-c", "model_providers.mogplex.name=mogplex",
-                "-c", $"model_providers.mogplex.base_url={o.BaseUrl}",
+                "-c", $"model_providers.mogplex.base_url={ModelEndpoint.V1(o.BaseUrl)}",
                 "-c", "model_providers.mogplex.wire_api=responses",
                 "-c", $"model_providers.mogplex.env_key={o.ApiKeyVariable}",
                 "-c", "model_providers.mogplex.supports_websockets=false",
@@ -42,7 +48,7 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
 
         args.AddRange([
             "-c", "approval_policy=never", "-c", "analytics.enabled=false",
-            "--disable", "plugins", "--disable", "unbounded_connection_retries",
+            "--disable", "plugins", "--disable", "unbounded_connection_retries", "--disable", "shell_snapshot",
             "--sandbox", "danger-full-access", "--ephemeral",
         ]);
         if (!string.IsNullOrWhiteSpace(o.Model))
@@ -59,9 +65,16 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
             WorkingDirectory = context.WorkingDirectory,
             Environment = env,
             StandardInput = context.Run.Prompt,
-            Secrets = [.. o.Environment.Values],
+            Secrets = [.. secrets.Values],
+            StateDirectories = [state],
         };
     }
 
-    public IHarnessOutputParser CreateParser() => new CodexOutputParser();
+    public IHarnessOutputParser CreateParser(HarnessContext context)
+    {
+        var o = options.CurrentValue.Codex;
+        return new CodexOutputParser(new HarnessParserContext(SandboxPaths.For(context), NullIfBlank(o.Model), ModelEndpoint.Host(o.BaseUrl, VendorHost)));
+    }
+
+    private static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

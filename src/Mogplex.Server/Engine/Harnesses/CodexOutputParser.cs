@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Mogplex.Contracts.Events;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Storage;
@@ -8,13 +10,21 @@ namespace Mogplex.Server.Engine.Harnesses;
 /// <summary>
 /// Maps <c>codex exec --json</c> lines to v1 events (engine.md table). Trap: <c>error</c> lines
 /// are also used for retries and warnings; only <c>turn.failed</c> (and the exit code) fail a run.
-/// Payload keys avoid the sanitizer's sensitive words (a key containing "token" is redacted).
+/// A failed turn is a failed model call: the run's error names its HTTP status when Codex's words
+/// tell it and the model API's host. Payload keys avoid the sanitizer's sensitive words (a key
+/// containing "token" is redacted). Sandbox paths are rewritten (<see cref="SandboxPaths"/>).
 /// </summary>
-public sealed class CodexOutputParser : IHarnessOutputParser
+public sealed partial class CodexOutputParser(HarnessParserContext? context = null) : IHarnessOutputParser
 {
+    /// <summary>Codex 0.169's text for an HTTP 500 from the model API (its <c>InternalServerError</c>; the body is not shown).</summary>
+    private const string InternalServerErrorText = "We’re currently experiencing high demand";
+
+    private readonly HarnessParserContext _context = context ?? HarnessParserContext.None;
     private string? _fatal;
 
-    public IReadOnlyList<HarnessEvent> Parse(HarnessProcess.OutputLine line)
+    public IReadOnlyList<HarnessEvent> Parse(HarnessProcess.OutputLine line) => [.. ParseLine(line).Select(_context.Paths.Rewrite)];
+
+    private IReadOnlyList<HarnessEvent> ParseLine(HarnessProcess.OutputLine line)
     {
         var json = line.IsError ? null : JsonLines.TryParse(line.Text);
         if (json is null)
@@ -25,7 +35,7 @@ public sealed class CodexOutputParser : IHarnessOutputParser
         var item = json["item"] as JsonObject;
         return JsonLines.Str(json, "type") switch
         {
-            "thread.started" => [new HarnessEvent(RunEventTypes.StreamStarted, "Agent started", Payload: new JsonObject { ["harness"] = "codex", ["thread"] = JsonLines.Str(json, "thread_id") })],
+            "thread.started" => [new HarnessEvent(RunEventTypes.StreamStarted, "Agent started", Payload: new JsonObject { ["harness"] = "codex", ["model"] = _context.Model, ["thread"] = JsonLines.Str(json, "thread_id") })],
             "turn.started" => [],
             "item.started" when item is not null => ItemStarted(item, json),
             "item.updated" => [],
@@ -38,7 +48,7 @@ public sealed class CodexOutputParser : IHarnessOutputParser
     }
 
     public HarnessOutcome Complete(int exitCode) =>
-        _fatal is not null ? HarnessOutcome.Failure(_fatal)
+        _fatal is not null ? HarnessOutcome.Failure(_context.Paths.Rewrite(_fatal))
         : exitCode != 0 ? HarnessOutcome.Failure($"codex exited with code {exitCode}")
         : HarnessOutcome.Success;
 
@@ -90,9 +100,20 @@ public sealed class CodexOutputParser : IHarnessOutputParser
 
     private HarnessEvent Failed(string message)
     {
-        _fatal ??= message;
-        return new HarnessEvent(RunEventTypes.Error, message, Payload: new JsonObject { ["fatal"] = true });
+        var status = HttpStatus(message);
+        var error = _context.ModelError("codex", status, message);
+        _fatal ??= error;
+        return new HarnessEvent(RunEventTypes.Error, error, Payload: new JsonObject { ["fatal"] = true, ["status"] = status, ["host"] = _context.ModelHost });
     }
+
+    /// <summary>The HTTP status in Codex's words: <c>unexpected status 401 Unauthorized: …</c>, or its fixed text for a 500.</summary>
+    private static int? HttpStatus(string message) =>
+        StatusPattern().Match(message) is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
+        : message.StartsWith(InternalServerErrorText, StringComparison.Ordinal) ? 500
+        : null;
+
+    [GeneratedRegex(@"\bunexpected status (\d{3})\b")]
+    private static partial Regex StatusPattern();
 
     private static HarnessEvent Usage(JsonNode? usage)
     {

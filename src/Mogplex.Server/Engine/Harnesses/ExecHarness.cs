@@ -7,7 +7,8 @@ namespace Mogplex.Server.Engine.Harnesses;
 /// <summary>
 /// The operator's deterministic automation: the prompt is a bash script run in the sandbox. It
 /// arrives on stdin and is saved to the private /tmp before it runs, so the script's own commands
-/// get an empty stdin instead of reading the rest of the script. Each output line is a <c>log</c> event.
+/// get an empty stdin instead of reading the rest of the script. Each output line is a <c>log</c>
+/// event, as printed (the operator's own script: its paths are not rewritten).
 /// </summary>
 public sealed class ExecHarness : IHarness
 {
@@ -24,7 +25,7 @@ public sealed class ExecHarness : IHarness
         StandardInput = context.Run.Prompt,
     };
 
-    public IHarnessOutputParser CreateParser() => new Parser();
+    public IHarnessOutputParser CreateParser(HarnessContext context) => new Parser();
 
     private sealed class Parser : IHarnessOutputParser
     {

@@ -12,12 +12,12 @@ public interface IHarness
     /// <summary>The process to start for a run in a prepared sandbox. The prompt goes on stdin, never in argv.</summary>
     ProcessSpec BuildProcess(HarnessContext context);
 
-    /// <summary>A fresh parser for one run's output.</summary>
-    IHarnessOutputParser CreateParser();
+    /// <summary>A fresh parser for one run's output (it learns the run's paths from <paramref name="context"/>).</summary>
+    IHarnessOutputParser CreateParser(HarnessContext context);
 }
 
-/// <summary>Where and for what a harness runs.</summary>
-public sealed record HarnessContext(RunRecord Run, string WorkingDirectory, string HomeDirectory, string SandboxDirectory);
+/// <summary>Where and for what a harness runs: the run's folder in the checkout, the sandbox home, the sandbox, the checkout.</summary>
+public sealed record HarnessContext(RunRecord Run, string WorkingDirectory, string HomeDirectory, string SandboxDirectory, string CheckoutDirectory);
 
 /// <summary>
 /// Turns one harness's output lines into v1 events. Unknown or malformed lines become <c>log</c>

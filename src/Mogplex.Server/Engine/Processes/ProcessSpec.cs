@@ -14,8 +14,14 @@ public sealed record ProcessSpec
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     public string? StandardInput { get; init; }
 
-    /// <summary>Values that must never appear in events (the configured harness secrets).</summary>
+    /// <summary>Values that must never appear in events (the harness's configured secrets).</summary>
     public IReadOnlyList<string> Secrets { get; init; } = [];
+
+    /// <summary>
+    /// Folders in the sandbox where the harness keeps its own state, which can hold its environment
+    /// (secrets included): removed when the process has ended (<see cref="HarnessEnvironment.RemoveStateDirectories"/>).
+    /// </summary>
+    public IReadOnlyList<string> StateDirectories { get; init; } = [];
 
     /// <summary>Folders the process may write (the checkout and the sandbox home), at the same path inside.</summary>
     public IReadOnlyList<string> WritablePaths { get; init; } = [];
