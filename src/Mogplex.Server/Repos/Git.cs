@@ -108,6 +108,12 @@ public static class Git
     public static async Task<string> RunCheckedAsync(IReadOnlyList<string> args, string? workingDirectory, CancellationToken ct)
     {
         var result = await RunAsync(args, workingDirectory, ct);
+        return Checked(result, args);
+    }
+
+    /// <summary>The output of a command that succeeded; else throws with git's own message.</summary>
+    public static string Checked(Result result, IReadOnlyList<string> args)
+    {
         if (result.ExitCode != 0)
         {
             // Name the command without its paths and URLs (a URL may carry credentials).

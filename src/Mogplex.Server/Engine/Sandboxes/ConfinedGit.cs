@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Repos;
 
@@ -95,14 +94,7 @@ public sealed class ConfinedGit(IsolationResolver isolation)
     public async Task<string> RunCheckedAsync(ConfinedGitTarget target, IReadOnlyList<string> args, CancellationToken ct)
     {
         var result = await RunAsync(target, args, ct);
-        if (result.ExitCode != 0)
-        {
-            var message = new StringBuilder("git ").AppendJoin(' ', args.Where(a => !a.Contains('/', StringComparison.Ordinal)))
-                .Append(" failed: ").Append(result.StdErr.Trim()).ToString();
-            throw new InvalidOperationException(message);
-        }
-
-        return result.StdOut;
+        return Git.Checked(result, args);
     }
 
     private static Dictionary<string, string> Environment(ConfinedGitTarget target)
