@@ -98,6 +98,39 @@ public sealed class AgentHarnessRunTests
         Assert.Equal(40, run.GetProperty("usage").GetProperty("outputTokens").GetInt64());
     }
 
+    /// <summary>
+    /// The attack suite's core through the real CLIs (a prompt injection would steer them the same
+    /// way): the agent's shell tool plants a nested repository whose filter would create a marker
+    /// as the server during delivery, and reports its capabilities and whether it reaches the
+    /// server's API. Nothing of it crosses: no marker, no capability, no API; the rest is delivered.
+    /// </summary>
+    [Theory]
+    [InlineData("codex")]
+    [InlineData("claude-code")]
+    public async Task AgentRun_PlantsNestedRepositoryAndProbesCapabilities_NothingCrosses(string harness)
+    {
+        var (server, model, client, repo, source) = await StartAsync();
+        await using var _ = server;
+        await using var __ = model;
+        var marker = Path.Combine(Path.GetTempPath(), "mogplex-escape-" + Guid.NewGuid().ToString("N"));
+        var plant = $"mkdir sub && cd sub && git init -q && git config filter.x.clean 'touch {marker}; cat' && printf '* filter=x\\n' > .gitattributes && echo aaaa > f.txt && git add . && git -c user.name=a -c user.email=a@b.invalid commit -qm x && printf 'bbbb\\n' > f.txt && cd .. && echo top > top.txt";
+        var probe = $"grep CapEff /proc/self/status; (exec 3<>/dev/tcp/127.0.0.1/{server.BaseAddress.Port}) 2>/dev/null && echo REACHED_$((6*7)); echo PROBED_$((1+1))";
+        var prompt = $"Work on the repo [[run {plant}]] [[run {probe}]]";
+
+        var start = await ApiClient.StartRunAsync(client, new { repoId = repo, harness, prompt, createBranch = true, workingBranch = "attack/" + harness });
+        var runId = start.Data.GetProperty("runId").GetString()!;
+        var run = await EngineTestKit.WaitTerminalAsync(client, runId);
+        var events = string.Join("\n", (await EngineTestKit.AllEventsAsync(client, runId)).Select(e => e.GetRawText()));
+
+        Assert.True(run.GetProperty("status").GetString() == "success", events);
+        Assert.False(File.Exists(marker), "a nested repository's filter ran as the server");
+        Assert.Contains("PROBED_2", events, StringComparison.Ordinal);
+        Assert.Matches(@"CapEff:(\\t|\s)+0{16}", events);
+        Assert.DoesNotContain("REACHED_42", events, StringComparison.Ordinal);
+        Assert.Equal("top\n", GitRepos.Git(source, "show", $"attack/{harness}:top.txt"));
+        Assert.DoesNotContain("sub", GitRepos.Git(source, "ls-tree", "-r", "--name-only", "attack/" + harness), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("codex", "[[fail500]]", 500)]
     [InlineData("codex", "[[fail401]]", 401)]
