@@ -209,6 +209,30 @@ public sealed class SandboxBoundaryTests
         Assert.False(listener.Pending(), "a sandbox connected to a loopback service of the host");
     }
 
+    /// <summary>With network <c>model</c>, a host that is neither a model endpoint nor allowed is refused by the egress proxy, and the run says so.</summary>
+    [Fact]
+    public async Task EgressToAHostNotAllowed_IsRefusedAndLogged()
+    {
+        using var allowed = new TcpListener(IPAddress.Loopback, 0);
+        allowed.Start();
+        var allowedPort = ((IPEndPoint)allowed.LocalEndpoint).Port;
+        await using var server = await ServerFixture.StartAsync(With(("Sandbox:Network", "model"), ("Sandbox:AllowedHosts:0", $"127.0.0.1:{allowedPort}")));
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, _) = await GitRepos.LinkAsync(server);
+        var script = string.Join('\n',
+            "curl -s -o /dev/null -w 'code=%{http_code}\\n' https://registry.example.invalid/ || true",
+            $"curl -s -o /dev/null -m 3 --noproxy '' -x \"$HTTP_PROXY\" http://127.0.0.1:{allowedPort}/ ; echo allowed-tried",
+            "echo done");
+
+        var accepted = allowed.AcceptSocketAsync(TestContext.Current.CancellationToken);
+        var (run, messages) = await RunAsync(server, client, repo, script, "w/egress");
+
+        Assert.True(run.GetProperty("status").GetString() == "success", run + "\n" + string.Join('\n', messages));
+        Assert.Contains(messages, m => m.StartsWith("Refused a connection to registry.example.invalid:443", StringComparison.Ordinal));
+        Assert.Contains("allowed-tried", messages);
+        Assert.True(accepted.IsCompleted, "an allowed host was not reached through the egress proxy");
+    }
+
     [Fact]
     public async Task ForkBomb_FailsThatRunClearlyWhileAnotherRunWorks()
     {
