@@ -219,6 +219,10 @@ public sealed class NodePair : IAsyncDisposable
             ["MOGPLEXD_Storage__Provider"] = "postgres",
             ["MOGPLEXD_Storage__Postgres"] = ConnectionString,
             ["MOGPLEXD_Runs__LeaseSeconds"] = leaseSeconds.ToString(CultureInfo.InvariantCulture),
+
+            // The runs report to a witness outside the sandboxes (ExecutionRecorder, on the host's
+            // loopback): the operator's explicit choice of the host's network lets them reach it.
+            ["MOGPLEXD_Sandbox__Network"] = "host",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {
