@@ -4,6 +4,7 @@ namespace Mogplex.Contracts;
 public sealed record HealthStatus(string Status, string Version)
 {
     /// <summary>[beyond] How runs are confined on this node (mogplexd only).</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(1)]
     public SandboxHealth? Sandbox { get; init; }
 }
 

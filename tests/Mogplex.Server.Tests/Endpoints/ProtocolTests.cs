@@ -151,8 +151,9 @@ public sealed class ProtocolTests
         var reply = await ApiClient.GetAsync(server.Client(), "/healthz");
 
         var data = ApiAssert.Ok(reply);
-        ApiAssert.HasExactly(data, "status", "version");
+        ApiAssert.HasExactly(data, "status", "version", "sandbox");
         Assert.Equal("ok", data.GetProperty("status").GetString());
+        Assert.Matches("^(bwrap|none|unavailable)$", data.GetProperty("sandbox").GetProperty("isolation").GetString());
         Assert.False(string.IsNullOrWhiteSpace(data.GetProperty("version").GetString()));
         Assert.Matches("^[0-9a-f]{32}$", reply.Header("X-Request-Id"));
     }

@@ -111,6 +111,7 @@ public sealed class SandboxBoundaryTests
         await using var server = await ServerFixture.StartAsync(s_engine);
         var client = server.Client(await server.CreateTokenAsync());
         var (repo, _) = await GitRepos.LinkAsync(server);
+        var probe = "/usr/bin/mogplex-probe-" + Guid.NewGuid().ToString("N");
         var script = string.Join('\n',
             "echo \"uid=$(id -u)\"",
             "grep -E '^Cap(Eff|Prm|Bnd|Amb):' /proc/self/status",
@@ -120,7 +121,7 @@ public sealed class SandboxBoundaryTests
             "mount -o remount,bind,rw /usr 2>/dev/null && echo REMOUNTED",
             "unshare -U -r true 2>/dev/null && echo NEWUSERNS",
             "cat /etc/shadow >/dev/null 2>&1 && echo SHADOW",
-            "touch /usr/bin/mogplex-probe 2>/dev/null && echo WROTE_USR",
+            $"touch {probe} 2>/dev/null && echo WROTE_USR",
             "echo done");
 
         var (run, messages) = await RunAsync(server, client, repo, script, "w/caps");
@@ -138,7 +139,7 @@ public sealed class SandboxBoundaryTests
         Assert.DoesNotContain("NEWUSERNS", messages);
         Assert.DoesNotContain("SHADOW", messages);
         Assert.DoesNotContain("WROTE_USR", messages);
-        Assert.False(File.Exists("/usr/bin/mogplex-probe"));
+        Assert.False(File.Exists(probe), "the harness wrote into the host's /usr");
         if (Environment.IsPrivilegedProcess)
         {
             // Root server: the harness is a uid of its own on the host, never root.

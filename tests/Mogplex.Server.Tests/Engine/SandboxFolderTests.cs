@@ -42,7 +42,10 @@ public sealed class SandboxFolderTests
         var outside = Directory.CreateTempSubdirectory("mogplex-outside-").FullName;
 
         var first = await RunAsync(client, repo, PlantHomeLink(outside), "w/home-link");
-        Assert.True(first.GetProperty("status").GetString() == "success", first.ToString());
+
+        // Confined, the home is a mount point in a folder the harness cannot write: the plant
+        // itself fails. Unconfined, it succeeds, and the server must not follow it.
+        Assert.True(first.GetProperty("status").GetString() == (isolation == "none" ? "success" : "failed"), first.ToString());
         var probe = "if [ -L ../home ]; then echo home=link; elif [ -d ../home ]; then echo home=dir; else echo home=missing; fi";
         var second = await RunAsync(client, repo, probe, "w/home-link");
 
@@ -57,7 +60,8 @@ public sealed class SandboxFolderTests
     public async Task PlantedHomeLink_CodexHomeIsMadeInTheSandboxNotWhereTheLinkPoints()
     {
         await using var model = await ModelStandInServer.StartAsync();
-        var config = Engine("bwrap");
+        // Unconfined: only there can a harness replace its home by a link (confined, it is a mount point).
+        var config = Engine("none");
         config["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl;
         config["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY";
         config["Harnesses:Codex:Environment:MODEL_KEY"] = "stand-in-model-key";
@@ -74,7 +78,10 @@ public sealed class SandboxFolderTests
         Assert.True(second.GetProperty("status").GetString() == "success", second.ToString());
         var home = Path.Combine(server.DataDir, "sandboxes", second.GetProperty("sandboxRecordId").GetString()!, "home");
         Assert.Null(new DirectoryInfo(home).LinkTarget);
-        Assert.True(Directory.Exists(Path.Combine(home, ".codex")));
+        Assert.True(Directory.Exists(home));
+
+        // CODEX_HOME was made there for the run, and removed with the run (it can hold the harness's environment).
+        Assert.False(Directory.Exists(Path.Combine(home, ".codex")));
     }
 
     /// <summary>Ways a harness makes its sandbox folder hard to remove (as the server user; root removes them regardless).</summary>
