@@ -79,7 +79,18 @@ public static class Git
         {
             psi.Environment[k] = v;
         }
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("git could not be started");
+
+        return await RunProcessAsync(psi, ct, timeout);
+    }
+
+    /// <summary>
+    /// Runs a prepared process (streams redirected, no shell) with an empty stdin, reads both
+    /// outputs whole, and kills its whole tree when <paramref name="ct"/> or the timeout (default
+    /// 10 minutes) ends it first.
+    /// </summary>
+    public static async Task<Result> RunProcessAsync(ProcessStartInfo psi, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"{psi.FileName} could not be started");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);

@@ -65,14 +65,7 @@ public static class HarnessEnvironment
     /// </summary>
     public static void ResetStateDirectory(string sandboxDirectory, string path)
     {
-        var current = Path.GetFullPath(sandboxDirectory);
-        foreach (var part in InsideParts(sandboxDirectory, path))
-        {
-            current = Path.Combine(current, part);
-            RemoveUnlessRealDirectory(current);
-            Directory.CreateDirectory(current);
-        }
-
+        var current = Sandboxes.SandboxFolders.Ensure(sandboxDirectory, InsidePath(sandboxDirectory, path));
         Sandboxes.SandboxFolders.Delete(current);
         Directory.CreateDirectory(current);
     }
@@ -100,13 +93,8 @@ public static class HarnessEnvironment
                 continue;
             }
 
-            current = Path.Combine(current, parts[^1]);
-            RemoveUnlessRealDirectory(current);
-            if (Directory.Exists(current))
-            {
-                // Links inside are removed, not followed.
-                Directory.Delete(current, recursive: true);
-            }
+            // A link in its place, or inside it, is removed, not followed.
+            Sandboxes.SandboxFolders.Delete(Path.Combine(current, parts[^1]));
         }
     }
 
@@ -131,6 +119,13 @@ public static class HarnessEnvironment
         }
     }
 
+    /// <summary><paramref name="path"/> in full, after checking it lies inside the sandbox.</summary>
+    private static string InsidePath(string sandboxDirectory, string path)
+    {
+        InsideParts(sandboxDirectory, path);
+        return Path.GetFullPath(path);
+    }
+
     private static string[] InsideParts(string sandboxDirectory, string path)
     {
         var relative = Path.GetRelativePath(Path.GetFullPath(sandboxDirectory), Path.GetFullPath(path));
@@ -138,16 +133,6 @@ public static class HarnessEnvironment
         return parts.Length == 0 || parts.Contains("..") || Path.IsPathRooted(relative)
             ? throw new InvalidOperationException($"a harness state folder must lie inside its sandbox ({path})")
             : parts;
-    }
-
-    /// <summary>Removes a link or a file at <paramref name="path"/>; a real folder stays.</summary>
-    private static void RemoveUnlessRealDirectory(string path)
-    {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null || info.Exists)
-        {
-            info.Delete();
-        }
     }
 }
 

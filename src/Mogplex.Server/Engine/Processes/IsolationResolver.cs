@@ -156,13 +156,14 @@ public sealed class IsolationResolver
             var spec = new ProcessSpec { FileName = "/bin/true", WorkingDirectory = "/" };
             var view = new SandboxView { Writable = [], AccountDirectory = probeDir, Home = "/", User = lease?.User, Network = SandboxNetworkMode.None };
             var confined = ConfineForProbe(spec, view, probeDir);
-            var psi = new System.Diagnostics.ProcessStartInfo(SandboxLaunch.BuildArgv(confined, IsolationMode.Bubblewrap)[0])
+            var argv = SandboxLaunch.BuildArgv(confined, IsolationMode.Bubblewrap);
+            var psi = new System.Diagnostics.ProcessStartInfo(argv[0])
             {
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
             };
-            foreach (var a in SandboxLaunch.BuildArgv(confined, IsolationMode.Bubblewrap).Skip(1))
+            foreach (var a in argv.Skip(1))
             {
                 psi.ArgumentList.Add(a);
             }

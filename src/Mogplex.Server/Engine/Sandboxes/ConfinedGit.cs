@@ -71,23 +71,7 @@ public sealed class ConfinedGit(IsolationResolver isolation)
             psi.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("git could not be started");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new Git.Result(process.ExitCode, await stdout, await stderr);
+        return await Git.RunProcessAsync(psi, ct);
     }
 
     /// <summary>Throws with git's own message when the command failed.</summary>

@@ -180,7 +180,6 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 if (user is not null)
                 {
                     await SandboxUsers.GiveAsync(checkout, user, ct);
-                    await SandboxUsers.GiveAsync(home, user, ct);
                 }
 
                 var target = new ConfinedGitTarget(Path.Combine(checkout, ".git"), checkout, confinement.ForGit(dir, [checkout], [mirror], user));
@@ -220,10 +219,15 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             Directory.CreateDirectory(home);
             if (user is not null)
             {
-                // The server made the checkout and home (or, reused, the root directory's folders
-                // just now): from here on they are the sandbox's.
+                // The server made the checkout (a reused one was handed over before its reset; only
+                // the root directory's folders made just now are new) and the home: from here on
+                // they are the sandbox's.
                 var first = run.RootDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-                await SandboxUsers.GiveAsync(fresh || first is null ? checkout : Path.Combine(checkout, first), user, ct);
+                if (fresh || first is not null)
+                {
+                    await SandboxUsers.GiveAsync(fresh ? checkout : Path.Combine(checkout, first!), user, ct);
+                }
+
                 await SandboxUsers.GiveAsync(home, user, ct);
             }
 
