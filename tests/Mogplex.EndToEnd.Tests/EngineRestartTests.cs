@@ -20,7 +20,7 @@ public sealed class EngineRestartTests
         var source = await GitSource.CreateAsync(mogplexd.RootDir, "acme", "crash");
         var repoId = (await mogplexd.RunCheckedAsync("repo", "add", source.Path)).Trim();
 
-        var first = await mogplexd.StartServerAsync(null, "--dev");
+        var first = await mogplexd.StartServerAsync(ExecRuns.Unlimited, "--dev");
         string runId;
         IReadOnlyList<RunEvent> before;
         using (var client = first.CreateClient(token))
@@ -32,7 +32,7 @@ public sealed class EngineRestartTests
         await first.SignalAsync("KILL");
         await first.WaitForExitAsync(MogplexdProcess.StopTimeout);
 
-        var second = await mogplexd.StartServerAsync(null, "--dev");
+        var second = await mogplexd.StartServerAsync(ExecRuns.Unlimited, "--dev");
         using var again = second.CreateClient(token);
         var run = await ExecRuns.WaitForStatusAsync(again, runId, s => RunStatuses.IsTerminal(s));
         Assert.Equal(RunStatuses.Failed, run.Status);
@@ -53,7 +53,7 @@ public sealed class EngineRestartTests
         var token = await mogplexd.CreateTokenAsync();
         var source = await GitSource.CreateAsync(mogplexd.RootDir, "acme", "stop");
         var repoId = (await mogplexd.RunCheckedAsync("repo", "add", source.Path)).Trim();
-        var server = await mogplexd.StartServerAsync(null, "--dev");
+        var server = await mogplexd.StartServerAsync(ExecRuns.Unlimited, "--dev");
         string runId;
         using (var client = server.CreateClient(token))
         {
@@ -63,7 +63,7 @@ public sealed class EngineRestartTests
 
         Assert.Equal(0, await server.StopAsync());
 
-        var restarted = await mogplexd.StartServerAsync(new Dictionary<string, string?> { ["MOGPLEXD_Runs__Workers"] = "false" });
+        var restarted = await mogplexd.StartServerAsync(new Dictionary<string, string?>(ExecRuns.Unlimited) { ["MOGPLEXD_Runs__Workers"] = "false" });
         using var reader = restarted.CreateClient(token);
         var run = await ExecRuns.GetRunAsync(reader, runId);
         Assert.Equal((RunStatuses.Failed, "interrupted: mogplexd stopped"), (run.Status, run.Error));

@@ -22,7 +22,13 @@ public sealed class SandboxServerUserTests
         var token = await mogplexd.CreateTokenAsync();
         var source = await GitSource.CreateAsync(mogplexd.RootDir, "acme", "sandbox");
         var repoId = (await mogplexd.RunCheckedAsync("repo", "add", source.Path)).Trim();
-        var serverEnv = new Dictionary<string, string?>(env ?? new Dictionary<string, string?>());
+        // The tests poll the run: no request limit in the way.
+        var serverEnv = new Dictionary<string, string?>(ExecRuns.Unlimited);
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>())
+        {
+            serverEnv[k] = v;
+        }
+
         if (user == "unprivileged")
         {
             mogplexd.RunAsUid = Unprivileged;
@@ -86,7 +92,7 @@ public sealed class SandboxServerUserTests
     [Fact]
     public async Task IsolationNone_KillNine_RestartEndsEveryProcessOfTheRunsItOwned()
     {
-        var env = new Dictionary<string, string?> { ["MOGPLEXD_Sandbox__Isolation"] = "none" };
+        var env = new Dictionary<string, string?>(ExecRuns.Unlimited) { ["MOGPLEXD_Sandbox__Isolation"] = "none" };
         var (mogplexd, first, client, repoId) = await StartAsync("self", env);
         await using var _ = mogplexd;
         // A child in a session of its own escapes the run's process group.
