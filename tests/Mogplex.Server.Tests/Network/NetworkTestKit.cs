@@ -152,8 +152,9 @@ public sealed class EchoServer : IAsyncDisposable
             {
                 s = await _listener.AcceptSocketAsync(_stop.Token);
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
+                // Stopped: a stop between two accepts makes the next one "not listening".
                 return;
             }
 
@@ -220,7 +221,7 @@ public sealed class HttpResponder : IAsyncDisposable
             {
                 s = await _listener.AcceptSocketAsync(_stop.Token);
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
                 return;
             }
