@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(RepoCommands.Create(global));
         root.Subcommands.Add(UserCommands.Create(global));
         root.Subcommands.Add(RunCommands.Create(global));
+        root.Subcommands.Add(LimitsCommands.Create(global));
         // No System.CommandLine termination handling: its SIGTERM/SIGINT handler blocks the signal
         // for 2 s and then forces exit code 143/130, which cut short the host's graceful shutdown
         // (ConsoleLifetime stops the server and `serve` returns 0). Operator commands keep the

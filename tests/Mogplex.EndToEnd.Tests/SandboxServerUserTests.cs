@@ -7,14 +7,19 @@ namespace Mogplex.EndToEnd.Tests;
 /// The sandbox's core boundaries with the published server run as root (as CI runs it) and as an
 /// unprivileged user (uid 65534 when the test is root): no capability, a uid that is not root, host
 /// files and loopback services out of reach, a nested repository's programs never run as the
-/// server. The in-process attack suite (Mogplex.Server.Tests, SandboxBoundaryTests) covers every
-/// vector as the test's own user.
+/// server; and a fork bomb, a memory bomb and a disk fill each end their run while another user's
+/// run works, with the limits of each server user: control groups (root), rlimits and the
+/// run's PID namespace counted (unprivileged), delegated control groups (unprivileged after
+/// <c>mogplexd limits delegate</c>). The in-process attack suite (Mogplex.Server.Tests,
+/// SandboxBoundaryTests) covers every vector as the test's own user.
 /// </summary>
 public sealed class SandboxServerUserTests
 {
     private const int Unprivileged = 65534;
 
     public static TheoryData<string> ServerUsers() => Environment.IsPrivilegedProcess ? new() { "root", "unprivileged" } : new() { "self" };
+
+    public static TheoryData<string> LimitUsers() => Environment.IsPrivilegedProcess ? new() { "root", "unprivileged", "delegated" } : new() { "self" };
 
     private static async Task<(MogplexdProcess Mogplexd, ServerProcess Server, HttpClient Client, string RepoId)> StartAsync(string user, IReadOnlyDictionary<string, string?>? env = null)
     {
@@ -29,11 +34,19 @@ public sealed class SandboxServerUserTests
             serverEnv[k] = v;
         }
 
-        if (user == "unprivileged")
+        if (user is "unprivileged" or "delegated")
         {
             mogplexd.RunAsUid = Unprivileged;
             mogplexd.GiveToRunAsUser();
             serverEnv["HOME"] = mogplexd.RootDir;
+        }
+
+        if (user == "delegated")
+        {
+            // As root, before the server starts, as an operator would (the command runs as the test's user).
+            var delegated = await mogplexd.RunAsync(["limits", "delegate", "--user", Unprivileged.ToString(System.Globalization.CultureInfo.InvariantCulture)], env: null);
+            Assert.True(delegated.ExitCode == 0, delegated.ToString());
+            mogplexd.OnDispose(() => RemoveGroups(delegated.StdOut));
         }
 
         var server = await mogplexd.StartServerAsync(serverEnv, "--dev");
@@ -85,6 +98,74 @@ public sealed class SandboxServerUserTests
         finally
         {
             Directory.Delete(canaryDir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LimitUsers))]
+    public async Task Bombs_EachEndsItsRunClearlyWhileAnotherUsersRunWorks(string user)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["MOGPLEXD_Runs__MaxProcesses"] = "64",
+            ["MOGPLEXD_Runs__MaxMemoryBytes"] = (128L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MOGPLEXD_Sandbox__MaxDiskBytes"] = (64L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var (mogplexd, server, client, repoId) = await StartAsync(user, env);
+        await using var _ = mogplexd;
+        using var __ = client;
+        await mogplexd.RunCheckedAsync("user", "add", "bob");
+        using var bob = server.CreateClient((await mogplexd.RunCheckedAsync("token", "create", "--name", "bob", "--user", "bob")).Trim());
+        var source = await GitSource.CreateAsync(mogplexd.RootDir, "bob", "bobs");
+        var bobRepo = (await mogplexd.RunCheckedAsync("repo", "add", source.Path, "--user", "bob")).Trim();
+        if (user is "unprivileged" or "delegated")
+        {
+            mogplexd.GiveToRunAsUser();
+        }
+
+        var health = await server.CreateClient().GetStringAsync(new Uri("/healthz", UriKind.Relative), TestContext.Current.CancellationToken);
+        var expected = user switch { "unprivileged" => "\"limits\":\"rlimits\"", "self" => "\"limits\"", _ => "\"limits\":\"cgroup-v" };
+        Assert.Contains(expected, health, StringComparison.Ordinal);
+
+        // Bob's run works through all three bombs.
+        var bobRun = await ExecRuns.StartRunAsync(bob, bobRepo, "for i in $(seq 1 60); do echo $i > count.txt; sleep 0.25; done; echo fine", "bob-" + user);
+        var fork = await ExecRuns.StartRunAsync(client, repoId, "for i in $(seq 1 400); do sleep 60 & done; wait; echo survived", "fork-" + user);
+        var memory = await ExecRuns.StartRunAsync(client, repoId, "x=$(head -c 1073741824 /dev/zero | tr '\\0' a); echo survived ${#x}", "memory-" + user);
+        var disk = await ExecRuns.StartRunAsync(client, repoId, "for i in $(seq 1 30); do head -c 10485760 /dev/urandom > fill-$i.bin; done; sleep 30; echo survived", "disk-" + user);
+
+        var forkRun = await ExecRuns.WaitTerminalAsync(client, fork, TimeSpan.FromSeconds(90));
+        var memoryRun = await ExecRuns.WaitTerminalAsync(client, memory, TimeSpan.FromSeconds(90));
+        var diskRun = await ExecRuns.WaitTerminalAsync(client, disk, TimeSpan.FromSeconds(90));
+        var bobDone = await ExecRuns.WaitTerminalAsync(bob, bobRun, TimeSpan.FromSeconds(90));
+
+        Assert.True(forkRun.Status == RunStatuses.Failed && forkRun.Error!.Contains("process limit", StringComparison.Ordinal), $"{forkRun.Status}: {forkRun.Error}");
+        Assert.True(diskRun.Status == RunStatuses.Failed && diskRun.Error!.Contains("disk limit", StringComparison.Ordinal), $"{diskRun.Status}: {diskRun.Error}");
+        Assert.True(memoryRun.Status == RunStatuses.Failed && memoryRun.Error!.Contains("memory", StringComparison.Ordinal), $"{memoryRun.Status}: {memoryRun.Error}");
+        Assert.True(bobDone.Status == RunStatuses.Success, $"{bobDone.Status}: {bobDone.Error}");
+        Assert.Contains("fine", (await ExecRuns.EventsAsync(bob, bobRun)).Select(e => e.Message));
+        foreach (var run in new[] { fork, memory, disk })
+        {
+            Assert.DoesNotContain((await ExecRuns.EventsAsync(client, run)).Select(e => e.Message ?? ""), m => m.StartsWith("survived", StringComparison.Ordinal));
+        }
+
+        Assert.Empty(Mogplex.Testing.ProcessTable.ProcessesUnder(mogplexd.DataDir));
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    /// <summary>Removes the delegated groups (the server removed its runs' groups inside them).</summary>
+    private static void RemoveGroups(string listed)
+    {
+        foreach (var dir in listed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var child in Directory.Exists(dir) ? Directory.GetDirectories(dir) : [])
+            {
+                Directory.Delete(child);
+            }
+
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir);
+            }
         }
     }
 

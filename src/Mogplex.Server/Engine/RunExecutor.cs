@@ -187,14 +187,14 @@ public sealed class RunExecutor(
             throw new OperationCanceledException(ct);
         }
 
-        var (exitCode, parser, sanitizer) = await StreamHarnessAsync(streaming, harness, prepared, confinement, ct);
+        var (exitCode, parser, sanitizer) = await StreamHarnessAsync(streaming, harness, prepared, confinement, watchdog, ct);
         watchdog.Check();
         ct.ThrowIfCancellationRequested();
         var outcome = parser.Complete(exitCode);
         if (!outcome.Succeeded)
         {
             // The harness's own words (e.g. Codex's turn.failed message) may quote its secrets.
-            throw new EngineException(sanitizer.SanitizeString(outcome.Error ?? $"harness exited with code {exitCode}"));
+            throw new EngineException(watchdog.Explain(sanitizer.SanitizeString(outcome.Error ?? $"harness exited with code {exitCode}")));
         }
 
         // Nothing of the harness outlives it into delivery (a daemon it left in its control group).
@@ -209,7 +209,7 @@ public sealed class RunExecutor(
             delivered.Commit);
     }
 
-    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, CancellationToken ct)
+    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
         var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory);
@@ -242,6 +242,7 @@ public sealed class RunExecutor(
             await foreach (var line in process.Lines.ReadAllAsync(CancellationToken.None))
             {
                 limit.StartLine();
+                watchdog.Observe(line.Text);
                 foreach (var e in parser.Parse(line))
                 {
                     usage.Add(e.Usage);

@@ -19,6 +19,7 @@ public sealed class MogplexdProcess : IAsyncDisposable
 
     private static readonly Lazy<string> s_binary = new(LocateBinary);
     private readonly List<ServerProcess> _servers = [];
+    private readonly List<Action> _cleanups = [];
 
     public MogplexdProcess()
     {
@@ -72,6 +73,10 @@ public sealed class MogplexdProcess : IAsyncDisposable
     public Task<CommandResult> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? env, TimeSpan? timeout = null) =>
         ProcessRunner.RunAsync(BinaryPath, [.. args, "--data-dir", DataDir], env, RootDir, timeout);
 
+    /// <summary>An operator command as the <see cref="RunAsUid"/> user.</summary>
+    public Task<CommandResult> RunAsUserAsync(params string[] args) =>
+        ProcessRunner.RunAsync("setpriv", [$"--reuid={RunAsUid}", $"--regid={RunAsUid}", "--clear-groups", "--", CopyOfBinary(), .. args, "--data-dir", DataDir], null, RootDir, null);
+
     /// <summary>Runs an operator command, asserts exit code 0, returns stdout.</summary>
     public async Task<string> RunCheckedAsync(params string[] args)
     {
@@ -111,11 +116,19 @@ public sealed class MogplexdProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Something to undo once the servers stopped (e.g. control groups made for them).</summary>
+    public void OnDispose(Action cleanup) => _cleanups.Add(cleanup);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var server in _servers)
         {
             await server.DisposeAsync();
+        }
+
+        foreach (var cleanup in _cleanups)
+        {
+            cleanup();
         }
 
         try

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Mogplex.Server.Configuration;
 
@@ -8,16 +10,21 @@ namespace Mogplex.Server.Engine.Isolation;
 /// Bounds each run's processes, memory, file size and disk (<c>Runs:MaxProcesses</c>,
 /// <c>Runs:MaxMemoryBytes</c>, <c>Runs:MaxFileBytes</c>, <c>Sandbox:MaxDiskBytes</c>). Control
 /// groups where the server may make them: cgroup v2 (a pure v2 host with the memory and pids
-/// controllers), else cgroup v1 (memory and pids hierarchies); otherwise rlimits (processes per
-/// sandbox uid, data size). The file size is always an rlimit; the disk is measured by the
-/// run's watchdog. <see cref="Mode"/> is what <c>/healthz</c> reports.
+/// controllers), else cgroup v1 (memory and pids hierarchies); as root, or as an unprivileged
+/// user root delegated this data folder's groups to (<c>mogplexd limits delegate</c>, cgroup v1).
+/// Otherwise rlimits: data size per process, and processes per sandbox uid (server is root) or,
+/// when every run shares the server's uid, a process budget over what that uid already runs; the
+/// run's watchdog counts the tasks in its PID namespace and ends it at <c>Runs:MaxProcesses</c>.
+/// The file size is always an rlimit; the disk is measured by the run's watchdog.
+/// <see cref="Mode"/> is what <c>/healthz</c> reports.
 /// </summary>
-public sealed class RunLimits : IDisposable
+public sealed partial class RunLimits : IDisposable
 {
     private const string Root = "/sys/fs/cgroup";
     private readonly IOptionsMonitor<RunsOptions> _options;
     private readonly ILogger<RunLimits> _logger;
     private readonly string _owner;
+    private bool _delegated;
 
     public RunLimits(IOptionsMonitor<RunsOptions> options, ServeSettings settings, ILogger<RunLimits> logger)
     {
@@ -27,7 +34,8 @@ public sealed class RunLimits : IDisposable
         Mode = Probe();
         if (Mode == LimitMode.Rlimits)
         {
-            logger.LogWarning("No control group can be made here: runs are limited by rlimits only (processes per sandbox uid, data size, file size)");
+            logger.LogWarning("No control group can be made here: runs are limited by rlimits only (processes, data size per process, file size); "
+                + "as an unprivileged user, ask root to run 'mogplexd limits delegate --user <you>' for this data folder");
         }
 
         // Control groups a crashed process left: their processes are ended, the groups removed.
@@ -35,7 +43,7 @@ public sealed class RunLimits : IDisposable
         {
             foreach (var run in Directory.EnumerateDirectories(dir))
             {
-                new RunCgroup(this, Mode, [run]).Dispose();
+                new RunCgroup(this, Mode, [run], 0).Dispose();
             }
         }
     }
@@ -62,6 +70,11 @@ public sealed class RunLimits : IDisposable
     {
         var o = _options.CurrentValue;
         var dirs = new List<string>();
+        if (Mode == LimitMode.Rlimits)
+        {
+            return new RunCgroup(this, Mode, dirs, o.MaxProcesses);
+        }
+
         try
         {
             switch (Mode)
@@ -94,11 +107,11 @@ public sealed class RunLimits : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            new RunCgroup(this, Mode, dirs).Dispose();
+            new RunCgroup(this, Mode, dirs, o.MaxProcesses).Dispose();
             throw new InvalidOperationException($"could not make the run's control group: {ex.Message}", ex);
         }
 
-        return new RunCgroup(this, Mode, dirs);
+        return new RunCgroup(this, Mode, dirs, o.MaxProcesses);
     }
 
     /// <summary>The rlimits and control groups a confined process of this run gets.</summary>
@@ -106,13 +119,68 @@ public sealed class RunLimits : IDisposable
     {
         var o = _options.CurrentValue;
         var grouped = cgroup.Directories.Count > 0;
+        long? processes = grouped ? null
+            : ownUid ? o.MaxProcesses
+            // RLIMIT_NPROC counts every task of the real uid, the server's own included: a run that
+            // shares the server's uid gets twice its limit over what that uid runs now. The watchdog
+            // ends the run at its limit (its PID namespace's tasks); this bound holds in between.
+            : ProcessCensus.TasksOfUid(ProcessCensus.CurrentUid) + (2 * o.MaxProcesses);
         return new ResourceLimits(
             [.. cgroup.Directories.Select(d => Path.Combine(d, "cgroup.procs"))],
-            // RLIMIT_NPROC counts every process of the uid: per run only when the run has a uid of its own.
-            grouped || !ownUid ? null : o.MaxProcesses,
+            processes,
             o.MaxFileBytes,
-            grouped ? null : o.MaxMemoryBytes);
+            grouped ? null : o.MaxMemoryBytes)
+        {
+            Started = grouped ? null : cgroup.Track,
+        };
     }
+
+    /// <summary>
+    /// Root hands one data folder's control groups to an unprivileged server user
+    /// (<c>mogplexd limits delegate</c>): cgroup v1 memory and pids folders it owns, in which it
+    /// makes each run's groups. Cgroup v2 is not delegated this way: moving a process between groups
+    /// needs write access to their common ancestor, which an unprivileged server has only inside a
+    /// subtree systemd delegated to its own service.
+    /// </summary>
+    public static IReadOnlyList<string> Delegate(string dataDir, int uid, int gid)
+    {
+        var owner = SandboxOwner.Of(dataDir);
+        if (!Directory.Exists(Path.Combine(Root, "memory")) || !Directory.Exists(Path.Combine(Root, "pids")))
+        {
+            throw new InvalidOperationException("this host has no cgroup v1 memory and pids hierarchies (/sys/fs/cgroup/memory, /sys/fs/cgroup/pids); "
+                + "on a cgroup v2 host run mogplexd as root, which makes its groups itself");
+        }
+
+        var made = new List<string>();
+        foreach (var controller in new[] { "memory", "pids" })
+        {
+            var dir = Path.Combine(Root, controller, "mogplex", owner);
+            Directory.CreateDirectory(dir);
+            Chown(dir, uid, gid);
+            foreach (var file in new[] { "cgroup.procs", "tasks" })
+            {
+                if (File.Exists(Path.Combine(dir, file)))
+                {
+                    Chown(Path.Combine(dir, file), uid, gid);
+                }
+            }
+
+            made.Add(dir);
+        }
+
+        return made;
+    }
+
+    private static void Chown(string path, int uid, int gid)
+    {
+        if (Chown(path, (uint)uid, (uint)gid) != 0)
+        {
+            throw new InvalidOperationException($"could not hand {path} to uid {uid}: {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Chown(string path, uint uid, uint gid);
 
     private string[] OwnerDirectories() => Mode switch
     {
@@ -123,9 +191,14 @@ public sealed class RunLimits : IDisposable
 
     private LimitMode Probe()
     {
-        if (!OperatingSystem.IsLinux() || Environment.IsPrivilegedProcess is false)
+        if (!OperatingSystem.IsLinux())
         {
             return LimitMode.Rlimits;
+        }
+
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return DelegatedProbe();
         }
 
         try
@@ -166,6 +239,34 @@ public sealed class RunLimits : IDisposable
         return LimitMode.Rlimits;
     }
 
+    /// <summary>An unprivileged server: cgroup v1 groups root delegated to it, when it can make a group in each.</summary>
+    private LimitMode DelegatedProbe()
+    {
+        var dirs = new[] { Path.Combine(Root, "memory", "mogplex", _owner), Path.Combine(Root, "pids", "mogplex", _owner) };
+        if (!dirs.All(Directory.Exists))
+        {
+            return LimitMode.Rlimits;
+        }
+
+        foreach (var dir in dirs)
+        {
+            var probe = Path.Combine(dir, "probe-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+            try
+            {
+                Directory.CreateDirectory(probe);
+                Directory.Delete(probe);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogWarning("The control group {Group} is not this user's to use ({Error}): runs are limited by rlimits only", dir, ex.Message);
+                return LimitMode.Rlimits;
+            }
+        }
+
+        _delegated = true;
+        return LimitMode.CgroupV1;
+    }
+
     private static void Write(string dir, string file, long value) =>
         File.WriteAllText(Path.Combine(dir, file), value.ToString(CultureInfo.InvariantCulture));
 
@@ -186,9 +287,14 @@ public sealed class RunLimits : IDisposable
 
     internal ILogger Logger => _logger;
 
-    /// <summary>This data folder's control-group folders go with the server (they are empty by then: runs removed theirs).</summary>
+    /// <summary>This data folder's control-group folders go with the server (they are empty by then: runs removed theirs); delegated ones stay root's.</summary>
     public void Dispose()
     {
+        if (_delegated)
+        {
+            return;
+        }
+
         foreach (var dir in OwnerDirectories())
         {
             try
@@ -211,20 +317,46 @@ public sealed class RunCgroup : IDisposable
 {
     private readonly RunLimits _limits;
     private readonly RunLimits.LimitMode _mode;
+    private readonly long _maxProcesses;
+    private readonly ConcurrentDictionary<int, bool> _launched = new();
     private int _disposed;
 
-    internal RunCgroup(RunLimits limits, RunLimits.LimitMode mode, IReadOnlyList<string> directories)
+    internal RunCgroup(RunLimits limits, RunLimits.LimitMode mode, IReadOnlyList<string> directories, long maxProcesses)
     {
         _limits = limits;
         _mode = mode;
         Directories = directories;
+        _maxProcesses = maxProcesses;
     }
 
     public IReadOnlyList<string> Directories { get; }
 
-    /// <summary>"memory" when the kernel killed a process of the run for memory, "processes" when a fork was refused at the limit, else null.</summary>
+    /// <summary>Without control groups: a confined process of the run was started (its PID namespace holds the run's tasks).</summary>
+    public void Track(int pid) => _launched[pid] = true;
+
+    /// <summary>
+    /// "memory" when the kernel killed a process of the run for memory, "processes" when a fork was
+    /// refused at the limit (without control groups: when the run's PID namespaces hold
+    /// <c>Runs:MaxProcesses</c> tasks), else null.
+    /// </summary>
     public string? Breach()
     {
+        if (Directories.Count == 0)
+        {
+            if (_maxProcesses <= 0 || _launched.IsEmpty)
+            {
+                return null;
+            }
+
+            var snapshot = ProcessCensus.Snapshot();
+            foreach (var pid in _launched.Keys.Where(p => !snapshot.Exists(e => e.Pid == p)).ToList())
+            {
+                _launched.TryRemove(pid, out _);
+            }
+
+            return ProcessCensus.TasksInNamespacesOf([.. _launched.Keys], snapshot) >= _maxProcesses ? "processes" : null;
+        }
+
         foreach (var dir in Directories)
         {
             if (Counter(dir, _mode == RunLimits.LimitMode.CgroupV1 ? "memory.oom_control" : "memory.events", "oom_kill") > 0)
@@ -244,6 +376,12 @@ public sealed class RunCgroup : IDisposable
     /// <summary>Ends every process in the run's groups (SIGKILL, until none is left or a few rounds passed).</summary>
     public void KillAll()
     {
+        // Without control groups: the launched processes; their PID namespaces end with them (bubblewrap's --die-with-parent).
+        foreach (var pid in _launched.Keys)
+        {
+            Processes.Signals.KillProcess(pid, Processes.Signals.SigKill);
+        }
+
         for (var round = 0; round < 50; round++)
         {
             var any = false;

@@ -42,6 +42,8 @@ public sealed class RunWatchdog : IDisposable
     private readonly RunsOptions _runs;
     private readonly SandboxOptions _sandbox;
     private readonly Timer _timer;
+    private static readonly string[] s_allocationFailures = ["cannot allocate", "out of memory", "bad_alloc", "MemoryError", "Allocation failed"];
+    private volatile bool _allocationFailed;
     private string[] _disk = [];
     private int _ticks;
     private int _busy;
@@ -67,10 +69,27 @@ public sealed class RunWatchdog : IDisposable
                 _breach.Trip($"the run went over its memory limit (Runs:MaxMemoryBytes = {Mib(_runs.MaxMemoryBytes)}) and a process of it was killed");
                 break;
             case "processes":
-                _breach.Trip($"the run reached its process limit (Runs:MaxProcesses = {_runs.MaxProcesses}); a fork was refused");
+                _breach.Trip($"the run reached its process limit (Runs:MaxProcesses = {_runs.MaxProcesses})");
                 break;
         }
     }
+
+    /// <summary>
+    /// Without control groups memory is an rlimit per process: a process over it is not killed, its
+    /// allocation fails and it says so. The harness's output is watched for those words.
+    /// </summary>
+    public void Observe(string line)
+    {
+        if (_cgroup.Directories.Count == 0 && !_allocationFailed && s_allocationFailures.Any(p => line.Contains(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            _allocationFailed = true;
+        }
+    }
+
+    /// <summary>A failed run's error, with the memory limit named when a process of it could not allocate (rlimits only).</summary>
+    public string Explain(string error) => _allocationFailed
+        ? $"{error} (a process of the run could not allocate memory: without control groups each process may use {Mib(_runs.MaxMemoryBytes)}, Runs:MaxMemoryBytes)"
+        : error;
 
     public void Dispose() => _timer.Dispose();
 

@@ -25,6 +25,10 @@ public sealed record EgressBridge(string SocketDirectory, IReadOnlyList<BridgePo
 /// <summary>
 /// What bounds one run: the control-group files its first process writes its pid into (so every
 /// process it starts is counted), and rlimits (the fallback without control groups, and per-file
-/// size always). Null fields are not set.
+/// size always). Null fields are not set. <see cref="Started"/> is told the pid of each process
+/// started with these limits (the run's watchdog counts its tasks where no control group does).
 /// </summary>
-public sealed record ResourceLimits(IReadOnlyList<string> CgroupProcFiles, long? Processes, long? FileBytes, long? DataBytes);
+public sealed record ResourceLimits(IReadOnlyList<string> CgroupProcFiles, long? Processes, long? FileBytes, long? DataBytes)
+{
+    public Action<int>? Started { get; init; }
+}

@@ -69,6 +69,7 @@ public sealed class HarnessProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {spec.FileName}");
+        spec.Limits?.Started?.Invoke(process.Id);
         var harness = new HarnessProcess(process, spec.MaxLineBytes);
         _ = harness.WriteStdinAsync(spec.StandardInput);
         return harness;
