@@ -41,6 +41,7 @@ public static class ServerHost
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimits").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RunsOptions>().BindConfiguration("Runs").ValidateDataAnnotations()
             .Validate(o => o.MaxDuration > TimeSpan.Zero, "Runs:MaxDuration must be positive").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SandboxOptions>, Engine.Network.AllowedHostsValidation>();
         builder.Services.AddOptions<SandboxOptions>().BindConfiguration("Sandbox").ValidateDataAnnotations()
             .Validate(o => o.IdleTimeout > TimeSpan.Zero, "Sandbox:IdleTimeout must be positive").ValidateOnStart();
         builder.Services.AddOptions<HarnessOptions>().BindConfiguration("Harnesses").ValidateOnStart();
@@ -52,6 +53,7 @@ public static class ServerHost
         builder.Services.AddSingleton<RepoMirrors>();
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddSingleton<RequestRateLimiter>();
+        builder.Services.AddSingleton<SandboxCheckouts>();
         builder.Services.AddSingleton<SandboxService>();
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration("Delivery");
         builder.Services.AddSingleton<RunCancellations>();
@@ -65,6 +67,7 @@ public static class ServerHost
         builder.Services.AddSingleton<IHarness, CodexHarness>();
         builder.Services.AddSingleton<IHarness, ClaudeCodeHarness>();
         builder.Services.AddSingleton<HarnessRegistry>();
+        builder.Services.AddSingleton<IHarnessCatalog>(sp => sp.GetRequiredService<HarnessRegistry>());
         builder.Services.AddSingleton<WarmCheckoutPool>();
         builder.Services.AddSingleton<SandboxGit>();
         builder.Services.AddSingleton<SandboxPreparer>();

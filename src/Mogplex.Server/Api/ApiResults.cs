@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization.Metadata;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Json;
-using Mogplex.Server.Auth;
 
 namespace Mogplex.Server.Api;
 
@@ -37,7 +36,11 @@ public static class ApiResults
     public static IResult Unauthorized() => new HeaderResult(Error(ErrorCodes.Unauthorized, "Unauthorized"), "WWW-Authenticate", "Bearer");
 
     public static IResult RateLimited(string message, TimeSpan retryAfter) =>
-        new HeaderResult(Error(ErrorCodes.RateLimited, message), "Retry-After", ApiAuthFilter.Seconds(retryAfter));
+        new HeaderResult(Error(ErrorCodes.RateLimited, message), "Retry-After", Seconds(retryAfter));
+
+    /// <summary>Whole seconds to wait, rounded up, at least 1 (<c>Retry-After</c> and the messages that quote it).</summary>
+    public static string Seconds(TimeSpan value) =>
+        Math.Max(1, (long)Math.Ceiling(value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static IResult PayloadTooLarge(int maxBytes) =>
         new EnvelopeResult<ApiErrorEnvelope>(

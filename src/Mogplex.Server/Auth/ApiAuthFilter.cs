@@ -40,7 +40,7 @@ public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptio
         SetRateLimitHeaders(http.Response, decision);
         if (!decision.Allowed)
         {
-            return ApiResults.RateLimited($"Rate limit exceeded. Retry after {Seconds(decision.RetryAfter)}s.", decision.RetryAfter);
+            return ApiResults.RateLimited($"Rate limit exceeded. Retry after {ApiResults.Seconds(decision.RetryAfter)}s.", decision.RetryAfter);
         }
 
         await TouchAsync(record.Id, now, ct);
@@ -53,9 +53,6 @@ public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptio
         new Caller(record.UserId, record.Id, record.Scopes).AttachTo(http);
         return await next(context);
     }
-
-    internal static string Seconds(TimeSpan value) =>
-        Math.Max(1, (long)Math.Ceiling(value.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static void SetRateLimitHeaders(HttpResponse response, RateLimitDecision decision)
     {

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Mogplex.Server.Engine.Network;
 
 namespace Mogplex.Server.Configuration;
 
@@ -93,7 +92,10 @@ public sealed class RunsOptions
     /// line keeps this much behind a <c>[line truncated: N bytes, first K kept]</c> marker.
     /// </summary>
     [Range(1024, 64 * 1024 * 1024)]
-    public int MaxLineBytes { get; set; } = Engine.Processes.BoundedLineReader.DefaultMaxLineBytes;
+    public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;
+
+    /// <summary>1 MiB.</summary>
+    public const int DefaultMaxLineBytes = 1024 * 1024;
 
     /// <summary>
     /// Events stored per run from the harness's output; past it one <c>log</c> event says so,
@@ -104,7 +106,7 @@ public sealed class RunsOptions
 }
 
 /// <summary>Section <c>Sandbox</c>.</summary>
-public sealed class SandboxOptions : IValidatableObject
+public sealed class SandboxOptions
 {
     /// <summary><c>auto</c> (bubblewrap when present), <c>bwrap</c> or <c>none</c>.</summary>
     [RegularExpression("^(auto|bwrap|none)$", ErrorMessage = "Sandbox:Isolation must be auto, bwrap or none")]
@@ -130,7 +132,8 @@ public sealed class SandboxOptions : IValidatableObject
     /// <summary>
     /// Destinations a sandbox may reach through its egress proxy (network <c>model</c>) besides the
     /// harnesses' model endpoints: <c>host</c> (any port), <c>host:port</c>, <c>*.example.org</c>
-    /// (its subdomains), IP literals (<c>10.0.0.5:8080</c>, <c>[fd00::1]:443</c>). See <see cref="EgressRule"/>.
+    /// (its subdomains), IP literals (<c>10.0.0.5:8080</c>, <c>[fd00::1]:443</c>). Checked at start by
+    /// the engine's <c>AllowedHostsValidation</c>.
     /// </summary>
     public List<string> AllowedHosts { get; set; } = [];
 
@@ -148,17 +151,6 @@ public sealed class SandboxOptions : IValidatableObject
     /// <summary>Size of a sandbox's private /tmp (in memory: it counts toward Runs:MaxMemoryBytes).</summary>
     [Range(1024 * 1024, long.MaxValue)]
     public long TmpBytes { get; set; } = 1024L * 1024 * 1024;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        foreach (var entry in AllowedHosts)
-        {
-            if (!EgressRule.TryParse(entry, out _, out var error))
-            {
-                yield return new ValidationResult($"Sandbox:AllowedHosts: {error}", [nameof(AllowedHosts)]);
-            }
-        }
-    }
 }
 
 /// <summary>Section <c>Harnesses</c>: which harnesses runs may name besides codex and claude-code.</summary>

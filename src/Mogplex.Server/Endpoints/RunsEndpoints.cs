@@ -27,7 +27,8 @@ public static class RunsEndpoints
         return api;
     }
 
-    private static async Task<IResult> StartAsync(HttpContext http, RunService runs, IOptionsMonitor<ApiOptions> options)
+    /// <summary>Checks in the documented order: body, <c>Idempotency-Key</c>, fields, repo; then the service decides.</summary>
+    private static async Task<IResult> StartAsync(HttpContext http, RunService runs, IHarnessCatalog harnesses, IOptionsMonitor<ApiOptions> options)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(http.Request, options.CurrentValue.MaxBodyBytes, http.RequestAborted);
         if (error is not null)
@@ -35,7 +36,39 @@ public static class RunsEndpoints
             return error;
         }
 
-        return await runs.StartAsync(Caller.From(http), http.Request.Headers["Idempotency-Key"].ToString(), body, http.RequestAborted);
+        var key = http.Request.Headers["Idempotency-Key"].ToString().Trim();
+        if (key.Length == 0)
+        {
+            return ApiResults.BadRequest("Idempotency-Key is required");
+        }
+
+        if (key.Length > RunService.MaxIdempotencyKeyLength)
+        {
+            return ApiResults.BadRequest($"Idempotency-Key exceeds maximum length of {RunService.MaxIdempotencyKeyLength} characters");
+        }
+
+        var (input, invalid) = StartRunInput.Parse(body, harnesses.EnabledNames);
+        if (input is null)
+        {
+            return ApiResults.BadRequest(invalid!);
+        }
+
+        if (!QueryValues.TryId(input.RepoId, out var repoId))
+        {
+            return ApiResults.NotFound("Repo not found");
+        }
+
+        return await runs.StartAsync(Caller.From(http), key, input with { RepoId = repoId }, http.RequestAborted) switch
+        {
+            StartRunOutcome.Accepted a => ApiResults.Ok(RunMapper.ToStarted(a.Run, a.Replayed), StatusCodes.Status202Accepted),
+            StartRunOutcome.RepoNotFound => ApiResults.NotFound("Repo not found"),
+            StartRunOutcome.Invalid i => ApiResults.BadRequest(i.Message),
+            StartRunOutcome.KeyConflict => ApiResults.Error(ErrorCodes.IdempotencyConflict, "Idempotency key already used for a different request"),
+            StartRunOutcome.RateLimited r => ApiResults.RateLimited(
+                $"Run start limit exceeded ({r.Decision.Window.Limit} per {r.Decision.Window.Name}). Retry after {ApiResults.Seconds(r.Decision.RetryAfter)}s.",
+                r.Decision.RetryAfter),
+            _ => throw new InvalidOperationException("Unknown start outcome"),
+        };
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IMogplexStore store)

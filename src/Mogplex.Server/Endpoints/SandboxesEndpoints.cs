@@ -1,9 +1,11 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Api;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.Runs;
 using Mogplex.Server.Sandboxes;
 using Mogplex.Storage;
 
@@ -41,13 +43,41 @@ public static class SandboxesEndpoints
         }
 
         var list = await store.Sandboxes.ListAsync(new SandboxQuery(Caller.From(http).UserId, repoFilter, status, limit), http.RequestAborted);
-        return ApiResults.Ok(new SandboxList([.. list.Select(SandboxService.ToContract)]));
+        return ApiResults.Ok(new SandboxList([.. list.Select(SandboxMapper.ToContract)]));
     }
 
+    /// <summary>Checks in the documented order: body, <c>repoId</c>, branch fields, repo; then the service decides.</summary>
     private static async Task<IResult> CreateAsync(HttpContext http, SandboxService sandboxes, IOptionsMonitor<ApiOptions> options)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(http.Request, options.CurrentValue.MaxBodyBytes, http.RequestAborted);
-        return error ?? await sandboxes.CreateAsync(Caller.From(http), body, http.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (!body.TryGetProperty("repoId", out var repoEl) || repoEl.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(repoEl.GetString()))
+        {
+            return ApiResults.BadRequest("repoId is required");
+        }
+
+        var (fields, invalid) = BranchFields.Parse(body);
+        if (fields is null)
+        {
+            return ApiResults.BadRequest(invalid!);
+        }
+
+        if (!QueryValues.TryId(repoEl.GetString()!.Trim(), out var repoId))
+        {
+            return ApiResults.NotFound("Repo not found");
+        }
+
+        return await sandboxes.CreateAsync(Caller.From(http), repoId, fields, http.RequestAborted) switch
+        {
+            CreateSandboxOutcome.Created c => ApiResults.Ok(new SandboxEnvelope(SandboxMapper.ToContract(c.Sandbox)), StatusCodes.Status202Accepted),
+            CreateSandboxOutcome.RepoNotFound => ApiResults.NotFound("Repo not found"),
+            CreateSandboxOutcome.Invalid i => ApiResults.BadRequest(i.Message),
+            _ => throw new InvalidOperationException("Unknown create outcome"),
+        };
     }
 
     private static async Task<IResult> LogsAsync(string id, HttpContext http, IMogplexStore store)
@@ -86,8 +116,19 @@ public static class SandboxesEndpoints
         return ApiResults.Ok(new SandboxLogs(withLogs, events));
     }
 
-    private static async Task<IResult> StopAsync(string id, HttpContext http, SandboxService sandboxes) =>
-        QueryValues.TryId(id, out var sid)
-            ? await sandboxes.StopAsync(Caller.From(http), sid, http.RequestAborted)
-            : ApiResults.NotFound("Sandbox not found");
+    private static async Task<IResult> StopAsync(string id, HttpContext http, SandboxService sandboxes)
+    {
+        if (!QueryValues.TryId(id, out var sid))
+        {
+            return ApiResults.NotFound("Sandbox not found");
+        }
+
+        var (outcome, sandbox) = await sandboxes.StopAsync(Caller.From(http), sid, http.RequestAborted);
+        return outcome switch
+        {
+            StopSandboxOutcome.NotFound => ApiResults.NotFound("Sandbox not found"),
+            StopSandboxOutcome.InUse => ApiResults.Error(ErrorCodes.Conflict, "Sandbox is in use by an active run"),
+            _ => ApiResults.Ok(new StopSandboxResult(SandboxMapper.ToContract(sandbox!), outcome == StopSandboxOutcome.AlreadyStopped)),
+        };
+    }
 }

@@ -37,15 +37,3 @@ public sealed class RunCancellations : IRunCancellationSignal
         }
     }
 }
-
-/// <summary>Wakes idle workers when a run is accepted (a poll is the backstop).</summary>
-public sealed class RunQueueSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
-
-    public void Notify() => _signal.Release();
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
-
-    public void Dispose() => _signal.Dispose();
-}

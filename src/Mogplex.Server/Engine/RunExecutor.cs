@@ -11,6 +11,7 @@ using Mogplex.Server.Engine.Network;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
+using Mogplex.Server.Runs;
 using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine;
@@ -63,7 +64,7 @@ public sealed class RunExecutor(
             }
             else if (cancel.IsCancellationRequested)
             {
-                await FinishAsync(run.Id, owner, RunStatuses.Cancelled, "Cancelled by user", events.Create(RunEventTypes.Cancelled, "Run cancelled"));
+                await FinishAsync(RunTransitions.Cancel(run.Id, owner, time.GetUtcNow(), events));
             }
             else if (stopping.IsCancellationRequested)
             {
@@ -168,19 +169,7 @@ public sealed class RunExecutor(
 
         sandbox(prepared);
         watchdog.WatchDisk(prepared.CheckoutDirectory, prepared.HomeDirectory);
-        var streaming = await store.Runs.TransitionAsync(
-            new RunTransition
-            {
-                RunId = run.Id,
-                From = [RunStatuses.Pending],
-                To = RunStatuses.Streaming,
-                At = time.GetUtcNow(),
-                ExpectedLeaseOwner = owner,
-                SandboxRecordId = prepared.Record.Id,
-                SandboxId = prepared.Record.SandboxId,
-                Events = [events.Create(RunEventTypes.StatusChanged, "Run is streaming", payload: new JsonObject { ["from"] = "pending", ["to"] = "streaming" })],
-            },
-            ct);
+        var streaming = await store.Runs.TransitionAsync(RunTransitions.StartStreaming(run.Id, owner, prepared.Record, time.GetUtcNow(), events), ct);
         if (streaming is null)
         {
             // Cancelled while we prepared, or our lease was taken: the run is not ours any more.
@@ -200,13 +189,7 @@ public sealed class RunExecutor(
         // Nothing of the harness outlives it into delivery (a daemon it left in its control group).
         cgroup.KillAll();
         var delivered = await DeliverAsync(streaming, repo, prepared, confinement, ct);
-        await FinishAsync(
-            run.Id,
-            owner,
-            RunStatuses.Success,
-            null,
-            events.Create(RunEventTypes.Finished, delivered.Commit is null ? "Run finished" : $"Run finished; delivered {delivered.Commit[..12]}"),
-            delivered.Commit);
+        await FinishAsync(RunTransitions.Succeed(run.Id, owner, delivered.Commit, time.GetUtcNow(), events));
     }
 
     private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, CancellationToken ct)
@@ -313,31 +296,14 @@ public sealed class RunExecutor(
         return result;
     }
 
-    private Task FailAsync(string runId, string owner, string error)
-    {
-        // The run's error is shown as it is stored (runs get): it gets the same sanitizing as the event.
-        var safe = events.Sanitizer.SanitizeString(error);
-        return FinishAsync(runId, owner, RunStatuses.Failed, safe, events.Create(RunEventTypes.Failed, safe));
-    }
+    private Task FailAsync(string runId, string owner, string error) =>
+        FinishAsync(RunTransitions.Fail(runId, owner, error, time.GetUtcNow(), events));
 
-    private async Task FinishAsync(string runId, string owner, string status, string? error, NewRunEvent finalEvent, string? commit = null)
+    private async Task FinishAsync(RunTransition transition)
     {
-        var done = await store.Runs.TransitionAsync(
-            new RunTransition
-            {
-                RunId = runId,
-                From = [RunStatuses.Pending, RunStatuses.Streaming],
-                To = status,
-                At = time.GetUtcNow(),
-                ExpectedLeaseOwner = owner,
-                Error = error,
-                Commit = commit,
-                Events = [finalEvent],
-            },
-            CancellationToken.None);
-        if (done is null)
+        if (await store.Runs.TransitionAsync(transition, CancellationToken.None) is null)
         {
-            logger.LogInformation("Run {RunId} was already finished elsewhere; {Status} not recorded", runId, status);
+            logger.LogInformation("Run {RunId} was already finished elsewhere; {Status} not recorded", transition.RunId, transition.To);
         }
     }
 

@@ -3,8 +3,9 @@ using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Runs;
 using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
-using Mogplex.Server.Sandboxes;
+using Mogplex.Server.Runs;
 using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine;
@@ -21,7 +22,7 @@ public sealed class RunWorkerService(
     RunExecutor executor,
     RunQueueSignal queue,
     RunEvents events,
-    SandboxService sandboxService,
+    SandboxCheckouts checkouts,
     IOptionsMonitor<RunsOptions> runOptions,
     IOptionsMonitor<SandboxOptions> sandboxOptions,
     ServeSettings settings,
@@ -66,7 +67,7 @@ public sealed class RunWorkerService(
                     lastMaintenance = DateTimeOffset.UtcNow;
                     await ReapExpiredAsync(stoppingToken);
                     await StopIdleSandboxesAsync(stoppingToken);
-                    await sandboxService.RemoveUnownedCheckoutsAsync(stoppingToken);
+                    await checkouts.RemoveUnownedCheckoutsAsync(stoppingToken);
                 }
             }
             catch (StorageUnavailableException ex)
@@ -130,18 +131,7 @@ public sealed class RunWorkerService(
 
     private async Task FailAsync(RunRecord run, string reason, CancellationToken ct)
     {
-        var failed = await store.Runs.TransitionAsync(
-            new RunTransition
-            {
-                RunId = run.Id,
-                From = [RunStatuses.Pending, RunStatuses.Streaming],
-                To = RunStatuses.Failed,
-                At = time.GetUtcNow(),
-                ExpectedLeaseOwner = run.LeaseOwner,
-                Error = reason,
-                Events = [events.Create(RunEventTypes.Failed, reason)],
-            },
-            ct);
+        var failed = await store.Runs.TransitionAsync(RunTransitions.Fail(run.Id, run.LeaseOwner, reason, time.GetUtcNow(), events), ct);
         if (failed is not null)
         {
             logger.LogWarning("Run {RunId} failed: {Reason}", run.Id, reason);
@@ -154,7 +144,7 @@ public sealed class RunWorkerService(
         var running = await store.Sandboxes.ListAsync(new SandboxQuery(null, null, SandboxStatuses.Running, 200), ct);
         foreach (var sandbox in running.Where(s => s.LastActiveAt < idleSince && s.NodeId == settings.NodeId))
         {
-            await sandboxService.StopIdleAsync(sandbox, ct);
+            await checkouts.StopIdleAsync(sandbox, ct);
         }
     }
 }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Runs;
-using Mogplex.Server.Api;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Events;
@@ -13,8 +12,9 @@ using Mogplex.Storage;
 namespace Mogplex.Server.Runs;
 
 /// <summary>
-/// Owns the rules of accepting and cancelling runs. Handlers validate transport concerns and call
-/// here; the store enforces the state machine.
+/// Owns the rules of accepting and cancelling runs and returns what happened; the endpoints own
+/// HTTP (headers, bodies, status codes) and map each outcome to an answer. The store enforces the
+/// state machine; <see cref="RunTransitions"/> builds its changes.
 /// </summary>
 public sealed class RunService(
     IMogplexStore store,
@@ -23,41 +23,28 @@ public sealed class RunService(
     TimeProvider time,
     IOptionsMonitor<RateLimitOptions> limits,
     IOptionsMonitor<ApiOptions> api,
-    Engine.Harnesses.HarnessRegistry harnesses,
     IRunCancellationSignal cancellation,
-    Engine.RunQueueSignal queue)
+    RunQueueSignal queue)
 {
     public const int MaxIdempotencyKeyLength = 200;
 
-    public async Task<IResult> StartAsync(Caller caller, string? idempotencyKeyHeader, System.Text.Json.JsonElement body, CancellationToken ct)
+    /// <summary>
+    /// Accepts a run (or replays the one this key already started): the repo must be the caller's,
+    /// the branches consistent, the token under its run-start limits. The caller (the endpoint)
+    /// has checked the key's presence and length, parsed the body and normalized the repo id.
+    /// </summary>
+    public async Task<StartRunOutcome> StartAsync(Caller caller, string idempotencyKey, StartRunInput input, CancellationToken ct)
     {
-        var key = idempotencyKeyHeader?.Trim() ?? "";
-        if (key.Length == 0)
-        {
-            return ApiResults.BadRequest("Idempotency-Key is required");
-        }
-
-        if (key.Length > MaxIdempotencyKeyLength)
-        {
-            return ApiResults.BadRequest($"Idempotency-Key exceeds maximum length of {MaxIdempotencyKeyLength} characters");
-        }
-
-        var (input, error) = StartRunInput.Parse(body, harnesses.EnabledNames);
-        if (input is null)
-        {
-            return ApiResults.BadRequest(error!);
-        }
-
-        var repo = QueryValues.TryId(input.RepoId, out var repoId) ? await store.Repos.GetRepoAsync(repoId, caller.UserId, ct) : null;
+        var repo = await store.Repos.GetRepoAsync(input.RepoId, caller.UserId, ct);
         if (repo is null)
         {
-            return ApiResults.NotFound("Repo not found");
+            return new StartRunOutcome.RepoNotFound();
         }
 
         var (baseBranch, working, root) = input.Branches.Resolve(repo.DefaultBranch, repo.RootDirectory);
         if (input.Branches.CreateBranch && working == baseBranch)
         {
-            return ApiResults.BadRequest("Working branch must differ from base branch when createBranch is true");
+            return new StartRunOutcome.Invalid("Working branch must differ from base branch when createBranch is true");
         }
 
         var hash = input.Hash(baseBranch, working, root);
@@ -94,7 +81,7 @@ public sealed class RunService(
         var result = await store.Runs.CreateRunAsync(
             new CreateRunCommand(
                 run,
-                key,
+                idempotencyKey,
                 hash,
                 "start:" + caller.TokenId,
                 [
@@ -104,22 +91,20 @@ public sealed class RunService(
                 ],
                 [events.Create(RunEventTypes.Started, "Run accepted")]),
             ct);
-        return result switch
+        switch (result)
         {
-            CreateRunResult.Created c => Accepted(c.Run),
-            CreateRunResult.Replayed r => ApiResults.Ok(RunMapper.ToStarted(r.Run, replayed: true), StatusCodes.Status202Accepted),
-            CreateRunResult.KeyConflict => ApiResults.Error(ErrorCodes.IdempotencyConflict, "Idempotency key already used for a different request"),
-            CreateRunResult.RateLimited limited => ApiResults.RateLimited(
-                $"Run start limit exceeded ({limited.Decision.Window.Limit} per {limited.Decision.Window.Name}). Retry after {ApiAuthFilter.Seconds(limited.Decision.RetryAfter)}s.",
-                limited.Decision.RetryAfter),
-            _ => throw new InvalidOperationException("Unknown create result"),
-        };
-    }
-
-    private IResult Accepted(RunRecord run)
-    {
-        queue.Notify();
-        return ApiResults.Ok(RunMapper.ToStarted(run, replayed: false), StatusCodes.Status202Accepted);
+            case CreateRunResult.Created c:
+                queue.Notify();
+                return new StartRunOutcome.Accepted(c.Run, Replayed: false);
+            case CreateRunResult.Replayed r:
+                return new StartRunOutcome.Accepted(r.Run, Replayed: true);
+            case CreateRunResult.KeyConflict:
+                return new StartRunOutcome.KeyConflict();
+            case CreateRunResult.RateLimited limited:
+                return new StartRunOutcome.RateLimited(limited.Decision);
+            default:
+                throw new InvalidOperationException("Unknown create result");
+        }
     }
 
     /// <summary>
@@ -144,22 +129,7 @@ public sealed class RunService(
         // sandbox) is cancelled by its worker, which stops what it started.
         if (run.Status == RunStatuses.Pending && run.LeaseOwner is null)
         {
-            var cancelled = await store.Runs.TransitionAsync(
-                new RunTransition
-                {
-                    RunId = run.Id,
-                    From = [RunStatuses.Pending],
-                    To = RunStatuses.Cancelled,
-                    OnlyIfUnclaimed = true,
-                    At = time.GetUtcNow(),
-                    Error = "Cancelled by user",
-                    Events =
-                    [
-                        events.Create(RunEventTypes.CancelRequested, "Cancellation requested"),
-                        events.Create(RunEventTypes.Cancelled, "Run cancelled before it started"),
-                    ],
-                },
-                ct);
+            var cancelled = await store.Runs.TransitionAsync(RunTransitions.CancelQueued(run.Id, time.GetUtcNow(), events), ct);
             if (cancelled is not null)
             {
                 return new CancelRunResult(RunMapper.ToDetail(cancelled), cancelled.Status, AlreadyTerminal: false);
@@ -192,8 +162,25 @@ public sealed class RunService(
     }
 }
 
-/// <summary>Tells whoever executes a run that its cancellation was requested (the run engine implements it).</summary>
-public interface IRunCancellationSignal
+/// <summary>What <see cref="RunService.StartAsync"/> did.</summary>
+public abstract record StartRunOutcome
 {
-    void Signal(string runId);
+    private StartRunOutcome()
+    {
+    }
+
+    /// <summary>Queued now, or the run this idempotency key already started (same request).</summary>
+    public sealed record Accepted(RunRecord Run, bool Replayed) : StartRunOutcome;
+
+    /// <summary>No repo of the caller's has that id.</summary>
+    public sealed record RepoNotFound : StartRunOutcome;
+
+    /// <summary>The request contradicts itself or the repo (the message is the documented 400 text).</summary>
+    public sealed record Invalid(string Message) : StartRunOutcome;
+
+    /// <summary>The key started a different request.</summary>
+    public sealed record KeyConflict : StartRunOutcome;
+
+    /// <summary>The token's run-start limit for a window was reached.</summary>
+    public sealed record RateLimited(RateLimitDecision Decision) : StartRunOutcome;
 }

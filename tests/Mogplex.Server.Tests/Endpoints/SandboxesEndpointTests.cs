@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mogplex.Contracts.Runs;
-using Mogplex.Server.Sandboxes;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Tests.Infrastructure;
 using Mogplex.Storage;
 
@@ -166,7 +166,7 @@ public sealed class SandboxesEndpointTests
                 Status = "installing",
                 At = at,
                 InstallLog = "npm ci\nadded 12 packages",
-                Lifecycle = SandboxService.Lifecycle(id, "install_started", "install", at, workerRunId: "worker-7", payloadJson: """{"command":"npm ci","attempt":1}"""),
+                Lifecycle = SandboxLifecycle.Record(id, "install_started", "install", at, workerRunId: "worker-7", payloadJson: """{"command":"npm ci","attempt":1}"""),
             },
             ServerFixture.Ct);
 

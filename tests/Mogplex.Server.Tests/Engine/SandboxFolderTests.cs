@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Mogplex.Server.Sandboxes;
+using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Tests.Infrastructure;
 using Mogplex.Testing.ModelStandIn;
 
@@ -148,7 +148,7 @@ public sealed class SandboxFolderTests
     {
         var logs = new LogCapture();
         await using var server = await ServerFixture.StartAsync(services: logs.AddTo);
-        var service = server.Services.GetRequiredService<SandboxService>();
+        var service = server.Services.GetRequiredService<SandboxCheckouts>();
 
         // A sandbox folder no record owns (left by a crash): each maintenance pass removes such folders.
         var folder = Path.Combine(server.DataDir, "sandboxes", Guid.CreateVersion7().ToString());
@@ -184,7 +184,7 @@ public sealed class SandboxFolderTests
     }
 
     private static int Warnings(LogCapture logs) =>
-        logs.Entries.Count(e => e.Category == typeof(SandboxService).FullName && e.Level == LogLevel.Warning);
+        logs.Entries.Count(e => e.Category == typeof(SandboxCheckouts).FullName && e.Level == LogLevel.Warning);
 
     /// <summary>
     /// Makes <paramref name="folder"/> impossible to remove for the test's own user until disposed:

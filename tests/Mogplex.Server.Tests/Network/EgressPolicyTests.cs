@@ -178,10 +178,12 @@ public sealed class EgressPolicyTests
     public void SandboxOptions_BadAllowedHost_FailsValidationNamingIt()
     {
         var options = new SandboxOptions { AllowedHosts = ["registry.npmjs.org", "host:99999"] };
-        var results = new List<ValidationResult>();
 
-        Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
-        Assert.Contains(results, r => r.ErrorMessage!.Contains("host:99999", StringComparison.Ordinal));
+        var result = new AllowedHostsValidation().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("host:99999", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new AllowedHostsValidation().Validate(null, new SandboxOptions { AllowedHosts = ["registry.npmjs.org"] }).Succeeded);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ namespace Mogplex.Server.Engine.Processes;
 public sealed class BoundedLineReader
 {
     /// <summary>The default of <c>Runs:MaxLineBytes</c>: 1 MiB.</summary>
-    public const int DefaultMaxLineBytes = 1024 * 1024;
+    public const int DefaultMaxLineBytes = Configuration.RunsOptions.DefaultMaxLineBytes;
 
     private const int ChunkBytes = 64 * 1024;
     private const int InitialLineBytes = 4 * 1024;

@@ -7,7 +7,6 @@ using Mogplex.Server.Engine.Isolation;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Events;
 using Mogplex.Server.Repos;
-using Mogplex.Server.Sandboxes;
 using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine.Sandboxes;
@@ -68,7 +67,7 @@ public sealed record RunConfinement(SandboxNetworkMode Network, EgressBridge? Br
 /// A reused checkout's <c>.git</c> was the previous harness's: it is reclaimed (<see cref="SandboxGit"/>)
 /// before the server runs git there.
 /// </summary>
-public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxService sandboxService, SandboxGit sandboxGit, SandboxUsers users, ConfinedGit confinedGit, IOptionsMonitor<RunsOptions> runOptions)
+public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, ServeSettings settings, TimeProvider time, IsolationResolver isolation, WarmCheckoutPool warm, RepoMirrors mirrors, SandboxCheckouts checkouts, SandboxGit sandboxGit, SandboxUsers users, ConfinedGit confinedGit, IOptionsMonitor<RunsOptions> runOptions)
 {
     public async Task<PreparedSandbox> PrepareAsync(RunRecord run, RepoRecord repo, RunConfinement confinement, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
@@ -93,7 +92,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 CreatedAt = now,
                 LastActiveAt = now,
             },
-            SandboxService.Lifecycle(candidateId, "created", "new_sandbox", now, run.Id),
+            SandboxLifecycle.Record(candidateId, "created", "new_sandbox", now, run.Id),
             ct);
 
         if (reused && record.NodeId is not null && record.NodeId != settings.NodeId)
@@ -110,14 +109,14 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                     At = now,
                     NodeId = settings.NodeId,
                     Path = Path.Combine(settings.DataDir, "sandboxes", record.Id),
-                    Lifecycle = SandboxService.Lifecycle(record.Id, "moved", "node_change", now, run.Id, from),
+                    Lifecycle = SandboxLifecycle.Record(record.Id, "moved", "node_change", now, run.Id, from),
                 },
                 ct) ?? throw new EngineException("the sandbox was stopped while it was being prepared");
         }
 
         // Held until the run ends: the maintenance never removes a checkout a run of this node
         // works in, even when the record moved to another node meanwhile.
-        var gate = sandboxService.Gate(record.Id);
+        var gate = checkouts.Gate(record.Id);
         await gate.WaitAsync(ct);
         var userLease = isolation.Mode == IsolationMode.Bubblewrap ? users.Acquire(record.Id) : null;
         var user = userLease?.User;
@@ -207,7 +206,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                     Id = record.Id,
                     Status = SandboxStatuses.Running,
                     At = time.GetUtcNow(),
-                    Lifecycle = SandboxService.Lifecycle(record.Id, "checkout_ready", how, time.GetUtcNow(), run.Id),
+                    Lifecycle = SandboxLifecycle.Record(record.Id, "checkout_ready", how, time.GetUtcNow(), run.Id),
                 },
                 ct);
 
@@ -281,7 +280,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
     private async Task InstallAsync(SandboxRecord record, string command, string checkout, string home, string dir, string mirror, RunConfinement confinement, SandboxUser? user, Func<NewRunEvent, Task> emit, CancellationToken ct)
     {
         await store.Sandboxes.UpdateAsync(
-            new SandboxUpdate { Id = record.Id, Status = SandboxStatuses.Installing, At = time.GetUtcNow(), Lifecycle = SandboxService.Lifecycle(record.Id, "install_started", null, time.GetUtcNow()) },
+            new SandboxUpdate { Id = record.Id, Status = SandboxStatuses.Installing, At = time.GetUtcNow(), Lifecycle = SandboxLifecycle.Record(record.Id, "install_started", null, time.GetUtcNow()) },
             ct);
         var spec = isolation.Confine(
             new ProcessSpec { FileName = "bash", Arguments = ["-c", command], WorkingDirectory = checkout, Environment = HarnessEnvironment.Base(home), MaxLineBytes = runOptions.CurrentValue.MaxLineBytes },
@@ -306,7 +305,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
                 At = time.GetUtcNow(),
                 InstallLog = log.ToString(),
                 Error = ok ? null : $"install command exited with code {exit}",
-                Lifecycle = SandboxService.Lifecycle(record.Id, ok ? "install_succeeded" : "install_failed", null, time.GetUtcNow()),
+                Lifecycle = SandboxLifecycle.Record(record.Id, ok ? "install_succeeded" : "install_failed", null, time.GetUtcNow()),
             },
             ct);
         await emit(events.Create(RunEventTypes.Log, ok ? "Install command succeeded" : $"Install command exited with code {exit}", payload: new JsonObject { ["stage"] = "install" }));

@@ -1,6 +1,6 @@
-using Mogplex.Server.Repos;
+using Mogplex.Server.Commands;
 
-namespace Mogplex.Server.Tests.Repos;
+namespace Mogplex.Server.Tests.Commands;
 
 public sealed class RepoLinkerTests
 {

@@ -1,11 +1,11 @@
-using Mogplex.Server.Commands;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.Repos;
 using Mogplex.Server.Validation;
 using Mogplex.Storage;
 
-namespace Mogplex.Server.Repos;
+namespace Mogplex.Server.Commands;
 
-/// <summary>Links a repository: checks the source, detects its default branch, creates the bare mirror, stores the record.</summary>
+/// <summary><c>mogplexd repo add</c>: links a repository: checks the source, detects its default branch, creates the bare mirror, stores the record.</summary>
 public static class RepoLinker
 {
     public sealed record Request(string Source, string? FullName, string? DefaultBranch, string? RootDirectory, string? InstallCommand, string UserId);
