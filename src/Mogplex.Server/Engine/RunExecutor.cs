@@ -214,6 +214,12 @@ public sealed class RunExecutor(
         using var state = new HarnessStateRemoval(sandbox.Directory, spec.StateDirectories, logger);
         await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
+        var session = parser as ISessionProtocol;
+        if (session is not null)
+        {
+            WriteSession(process, session);
+        }
+
         var grace = TimeSpan.FromSeconds(options.CurrentValue.StopGraceSeconds);
         Task? stopping = null;
         using (ct.Register(() => stopping = process.StopAsync(grace)))
@@ -226,7 +232,13 @@ public sealed class RunExecutor(
             {
                 limit.StartLine();
                 watchdog.Observe(line.Text);
-                foreach (var e in parser.Parse(line))
+                var parsed = parser.Parse(line);
+                if (session is not null)
+                {
+                    WriteSession(process, session);
+                }
+
+                foreach (var e in parsed)
                 {
                     usage.Add(e.Usage);
                     if (limit.TryAdmit())
@@ -258,6 +270,20 @@ public sealed class RunExecutor(
             }
 
             return (exit, parser, runEvents.Sanitizer);
+        }
+    }
+
+    /// <summary>What the session protocol wants written (requests, answers), then EOF once its one turn has ended.</summary>
+    private static void WriteSession(HarnessProcess process, ISessionProtocol session)
+    {
+        foreach (var write in session.TakeWrites())
+        {
+            process.WriteLine(write);
+        }
+
+        if (session.TurnEnded)
+        {
+            process.CloseInput();
         }
     }
 

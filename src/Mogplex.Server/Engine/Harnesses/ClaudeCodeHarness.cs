@@ -5,7 +5,9 @@ using Mogplex.Server.Engine.Processes;
 namespace Mogplex.Server.Engine.Harnesses;
 
 /// <summary>
-/// The Claude Code CLI: <c>claude -p --output-format stream-json --verbose</c>, prompt on stdin,
+/// The Claude Code CLI as a session: <c>claude -p --input-format stream-json --output-format
+/// stream-json --verbose</c>, the prompt as the first <c>user</c> line on stdin, which closes when
+/// the turn's <c>result</c> came (<see cref="ClaudeCodeOutputParser"/>),
 /// permissions bypassed inside our isolation (<c>IS_SANDBOX=1</c> allows that as root), no
 /// non-essential traffic, no retries of its own (<c>CLAUDE_CODE_MAX_RETRIES=0</c>, like Codex's
 /// <c>request_max_retries=0</c>: else a bad key takes minutes of backoff to fail; the operator
@@ -39,7 +41,7 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
             env[k] = v;
         }
 
-        List<string> args = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions", "--no-session-persistence"];
+        List<string> args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions", "--no-session-persistence"];
         if (!string.IsNullOrWhiteSpace(o.Model))
         {
             args.AddRange(["--model", o.Model]);
@@ -52,7 +54,7 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
             Arguments = args,
             WorkingDirectory = context.WorkingDirectory,
             Environment = env,
-            StandardInput = context.Run.Prompt,
+            KeepInputOpen = true,
             Secrets = [.. secrets.Values],
             StateDirectories = [state],
         };
@@ -62,6 +64,6 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
     {
         var o = options.CurrentValue.ClaudeCode;
         var model = string.IsNullOrWhiteSpace(o.Model) ? null : o.Model;
-        return new ClaudeCodeOutputParser(new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)));
+        return new ClaudeCodeOutputParser(new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)), context.Run.Prompt);
     }
 }

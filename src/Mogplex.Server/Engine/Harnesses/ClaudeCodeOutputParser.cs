@@ -1,12 +1,16 @@
 using System.Text.Json.Nodes;
 using Mogplex.Contracts.Events;
 using Mogplex.Server.Engine.Processes;
+using Mogplex.Server.Runs.Permissions;
 using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine.Harnesses;
 
 /// <summary>
-/// Maps <c>claude -p --output-format stream-json --verbose</c> lines to v1 events. Traps: an API
+/// One run's conversation with <c>claude -p --input-format stream-json --output-format
+/// stream-json --verbose</c>: the prompt is the first <c>user</c> line on stdin, each turn ends
+/// with one <c>result</c>; a <c>control_request</c> we do not serve gets an error answer and a
+/// <c>log</c> event. Maps the output lines to v1 events. Traps: an API
 /// error ends with <c>is_error: true</c> but <c>subtype: "success"</c>, after a synthetic
 /// assistant message (<c>is_api_error_message</c>, e.g. "API Error: 500 …") that is an
 /// <c>error</c> event here, not the agent's words; SIGINT exits 0 with <c>error_during_execution</c>;
@@ -15,14 +19,115 @@ namespace Mogplex.Server.Engine.Harnesses;
 /// usage). A model error names its HTTP status and the model API's host. Sandbox paths are
 /// rewritten (<see cref="SandboxPaths"/>).
 /// </summary>
-public sealed class ClaudeCodeOutputParser(HarnessParserContext? context = null) : IHarnessOutputParser
+public sealed class ClaudeCodeOutputParser : ISessionProtocol
 {
     private static readonly HashSet<string> s_editTools = new(StringComparer.Ordinal) { "Edit", "Write", "MultiEdit", "NotebookEdit" };
 
-    private readonly HarnessParserContext _context = context ?? HarnessParserContext.None;
+    private readonly HarnessParserContext _context;
+    private readonly List<string> _writes = [];
+    private readonly List<SessionSignal> _signals = [];
+    private readonly Queue<string> _queuedTurns = new();
+    private readonly Dictionary<string, JsonNode?> _pendingAsks = new(StringComparer.Ordinal);
+    private readonly bool _serveApprovals;
+    private readonly SandboxPathMap _paths;
+    private int _turns;
+    private int _controlIds;
+    private bool _interruptRequested;
+    private decimal _costAtTurnStart;
     private readonly Dictionary<string, string> _toolNames = new(StringComparer.Ordinal);
     private string? _fatal;
+    private string? _turnError;
     private bool _sawResult;
+
+    /// <param name="context">The run's paths, model and model host.</param>
+    /// <param name="prompt">The first turn's text (written as a <c>user</c> line); null to parse output only.</param>
+    /// <param name="serveApprovals"><c>can_use_tool</c> asks become <see cref="SessionSignal.ApprovalAsked"/> (permission mode <c>approval</c>); else they are refused.</param>
+    /// <param name="paths">The workspace and home as the harness sees them, for describing asks.</param>
+    public ClaudeCodeOutputParser(HarnessParserContext? context = null, string? prompt = null, bool serveApprovals = false, SandboxPathMap? paths = null)
+    {
+        _context = context ?? HarnessParserContext.None;
+        _serveApprovals = serveApprovals;
+        _paths = paths ?? new SandboxPathMap("/", null);
+        if (prompt is not null)
+        {
+            StartTurn(prompt);
+        }
+    }
+
+    public bool TurnEnded { get; private set; }
+
+    public bool TurnActive { get; private set; }
+
+    public IReadOnlyList<SessionSignal> TakeSignals()
+    {
+        var signals = _signals.ToList();
+        _signals.Clear();
+        return signals;
+    }
+
+    /// <summary>A <c>user</c> line starts a turn; while one runs, the text waits for its <c>result</c>.</summary>
+    public void StartTurn(string text)
+    {
+        if (TurnActive)
+        {
+            _queuedTurns.Enqueue(text);
+            return;
+        }
+
+        TurnActive = true;
+        _turns++;
+        _writes.Add(UserLine(text));
+        _signals.Add(new SessionSignal.TurnStarted(TurnId));
+    }
+
+    public void Answer(string approvalRef, bool approve, string? reason)
+    {
+        if (!_pendingAsks.Remove(approvalRef, out var input))
+        {
+            return;
+        }
+
+        var decision = approve
+            ? new JsonObject { ["behavior"] = "allow", ["updatedInput"] = input?.DeepClone() ?? new JsonObject() }
+            : new JsonObject { ["behavior"] = "deny", ["message"] = reason ?? "The operator rejected this in mogplex." };
+        _writes.Add(new JsonObject
+        {
+            ["type"] = "control_response",
+            ["response"] = new JsonObject { ["subtype"] = "success", ["request_id"] = approvalRef, ["response"] = decision },
+        }.ToJsonString());
+    }
+
+    public void Interrupt()
+    {
+        if (TurnActive)
+        {
+            _interruptRequested = true;
+            _writes.Add(new JsonObject
+            {
+                ["type"] = "control_request",
+                ["request_id"] = "int-" + (++_controlIds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["request"] = new JsonObject { ["subtype"] = "interrupt" },
+            }.ToJsonString());
+        }
+    }
+
+    private string TurnId => "turn-" + _turns.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public IReadOnlyList<string> TakeWrites()
+    {
+        var lines = _writes.ToList();
+        _writes.Clear();
+        return lines;
+    }
+
+    /// <summary>One <c>user</c> message on stdin: it starts a turn.</summary>
+    public static string UserLine(string text) => new JsonObject
+    {
+        ["type"] = "user",
+        ["message"] = new JsonObject { ["role"] = "user", ["content"] = text },
+        ["parent_tool_use_id"] = null,
+        ["session_id"] = "",
+    }.ToJsonString();
 
     public IReadOnlyList<HarnessEvent> Parse(HarnessProcess.OutputLine line) => [.. ParseLine(line).Select(_context.Paths.Rewrite)];
 
@@ -48,12 +153,15 @@ public sealed class ClaudeCodeOutputParser(HarnessParserContext? context = null)
             ("assistant", _) => Assistant(json),
             ("user", _) => User(json),
             ("result", _) => Result(json),
+            ("control_request", _) => ControlRequest(json),
+            ("control_cancel_request", _) => Withdrawn(JsonLines.Str(json, "request_id")),
+            ("control_response", _) => [],
             _ => [JsonLines.Log(line, json)],
         };
     }
 
     public HarnessOutcome Complete(int exitCode) =>
-        _fatal is not null ? HarnessOutcome.Failure(_context.Paths.Rewrite(_fatal))
+        (_fatal ?? _turnError) is { } error ? HarnessOutcome.Failure(_context.Paths.Rewrite(error))
         : !_sawResult ? HarnessOutcome.Failure($"claude-code ended without a result (exit code {exitCode})")
         : exitCode != 0 ? HarnessOutcome.Failure($"claude-code exited with code {exitCode}")
         : HarnessOutcome.Success;
@@ -120,8 +228,14 @@ public sealed class ClaudeCodeOutputParser(HarnessParserContext? context = null)
     private List<HarnessEvent> Result(JsonObject json)
     {
         _sawResult = true;
+        TurnEnded = true;
+        TurnActive = false;
         var usage = json["usage"];
-        var delta = new UsageDelta(JsonLines.Long(usage, "input_tokens"), JsonLines.Long(usage, "cache_read_input_tokens"), JsonLines.Long(usage, "output_tokens"), JsonLines.Decimal(json, "total_cost_usd"));
+        // usage is per turn; total_cost_usd is cumulative over the process: its delta is this turn's.
+        var totalCost = JsonLines.Decimal(json, "total_cost_usd");
+        var cost = totalCost is { } c ? c - _costAtTurnStart : (decimal?)null;
+        _costAtTurnStart = totalCost ?? _costAtTurnStart;
+        var delta = new UsageDelta(JsonLines.Long(usage, "input_tokens"), JsonLines.Long(usage, "cache_read_input_tokens"), JsonLines.Long(usage, "output_tokens"), cost);
         var events = new List<HarnessEvent>
         {
             new(RunEventTypes.Usage, $"{delta.InputTokens ?? 0} in, {delta.OutputTokens ?? 0} out", Payload: new JsonObject
@@ -137,23 +251,109 @@ public sealed class ClaudeCodeOutputParser(HarnessParserContext? context = null)
         var subtype = JsonLines.Str(json, "subtype");
         var denials = json["permission_denials"] as JsonArray;
         var status = JsonLines.Long(json, "api_error_status");
-        if (isError && (status is not null || JsonLines.Str(json, "terminal_reason") == "api_error"))
+        var terminal = JsonLines.Str(json, "terminal_reason");
+        var turnStatus = "completed";
+        HarnessEvent? failure = null;
+        if (isError && (status is not null || terminal == "api_error"))
         {
             var reason = JsonLines.Str(json, "result") ?? JsonLines.Str(json, "api_error_type") ?? "error";
-            events.Add(Fatal(_context.ModelError("claude-code", (int?)status, reason), status));
+            failure = TurnFailure(_context.ModelError("claude-code", (int?)status, reason), status);
+        }
+        else if (_interruptRequested && terminal is not null && terminal.StartsWith("aborted", StringComparison.Ordinal))
+        {
+            // Our interrupt: the user's wish, not a failure; the session goes on.
+            turnStatus = "interrupted";
         }
         else if (isError || (subtype is not null && subtype != "success"))
         {
-            var reason = JsonLines.Str(json, "result") ?? JsonLines.Str(json, "terminal_reason") ?? subtype ?? "error";
-            events.Add(Fatal($"claude-code reported an error ({subtype}): {JsonLines.OneLine(reason)}"));
+            var reason = JsonLines.Str(json, "result") ?? terminal ?? subtype ?? "error";
+            failure = TurnFailure($"claude-code reported an error ({subtype}): {JsonLines.OneLine(reason)}");
         }
-        else if (denials is { Count: > 0 })
+        else if (denials is { Count: > 0 } && !_serveApprovals)
         {
+            // Without approvals nothing should be denied; with them a denial is an answer we gave.
             var tools = string.Join(", ", denials.Select(d => JsonLines.Str(d, "tool_name") ?? "?").Distinct());
-            events.Add(Fatal($"claude-code was denied permission {denials.Count} time(s) ({tools})"));
+            failure = TurnFailure($"claude-code was denied permission {denials.Count} time(s) ({tools})");
+        }
+
+        if (failure is not null)
+        {
+            turnStatus = "failed";
+            events.Add(failure);
+        }
+        else
+        {
+            _turnError = null;
+        }
+
+        _interruptRequested = false;
+        foreach (var reference in _pendingAsks.Keys.ToList())
+        {
+            _pendingAsks.Remove(reference);
+            _signals.Add(new SessionSignal.ApprovalWithdrawn(reference));
+        }
+
+        _signals.Add(new SessionSignal.TurnCompleted(TurnId, turnStatus, failure?.Message, delta));
+        if (_queuedTurns.TryDequeue(out var next))
+        {
+            StartTurn(next);
         }
 
         return events;
+    }
+
+    /// <summary>The last turn failed: the run fails unless a later turn succeeds.</summary>
+    private HarnessEvent TurnFailure(string message, long? status = null)
+    {
+        _turnError = message;
+        var payload = new JsonObject { ["fatal"] = true };
+        if (status is not null)
+        {
+            payload["status"] = status;
+            payload["host"] = _context.ModelHost;
+        }
+
+        return new HarnessEvent(RunEventTypes.Error, message, Payload: payload);
+    }
+
+    private List<HarnessEvent> Withdrawn(string? requestId)
+    {
+        if (requestId is not null && _pendingAsks.Remove(requestId))
+        {
+            _signals.Add(new SessionSignal.ApprovalWithdrawn(requestId));
+        }
+
+        return [];
+    }
+
+    /// <summary>
+    /// A request from the CLI: a permission ask (<c>can_use_tool</c>) when the run serves approvals
+    /// becomes <see cref="SessionSignal.ApprovalAsked"/>; anything else gets an error answer and is logged.
+    /// </summary>
+    private List<HarnessEvent> ControlRequest(JsonObject json)
+    {
+        var subtype = JsonLines.Str(json["request"], "subtype") ?? "?";
+        if (_serveApprovals && subtype == "can_use_tool" && JsonLines.Str(json, "request_id") is { } id)
+        {
+            var request = json["request"]!;
+            var input = request["input"];
+            var fields = (input as JsonObject ?? []).Where(kv => kv.Value is JsonValue v && v.TryGetValue<string>(out _)).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal);
+            _pendingAsks[id] = input?.DeepClone();
+            _signals.Add(new SessionSignal.ApprovalAsked(id, ToolCalls.Claude(JsonLines.Str(request, "tool_name") ?? "?", fields, JsonLines.Str(request, "blocked_path"), _paths), TurnId));
+            return [];
+        }
+
+        _writes.Add(new JsonObject
+        {
+            ["type"] = "control_response",
+            ["response"] = new JsonObject
+            {
+                ["subtype"] = "error",
+                ["request_id"] = json["request_id"]?.DeepClone(),
+                ["error"] = $"mogplexd does not serve {subtype} here",
+            },
+        }.ToJsonString());
+        return [new HarnessEvent(RunEventTypes.Log, $"Refused claude-code request {subtype}", Payload: new JsonObject { ["subtype"] = subtype })];
     }
 
     private HarnessEvent Fatal(string message, long? status = null)

@@ -6,7 +6,9 @@ using Mogplex.Server.Engine.Sandboxes;
 namespace Mogplex.Server.Engine.Harnesses;
 
 /// <summary>
-/// The OpenAI Codex CLI: <c>codex exec --json</c>, prompt on stdin (<c>-</c>). Our own isolation
+/// The OpenAI Codex CLI as a session: <c>codex app-server</c>, JSON-RPC on stdin and stdout
+/// (<see cref="CodexAppServerParser"/>): the prompt is the first turn's input, and stdin closes
+/// when the turn has ended, which ends the process. Our own isolation
 /// confines it, so Codex's sandbox is off (<c>danger-full-access</c>; its bubblewrap inside ours
 /// silently fails). <c>CODEX_HOME</c> lives in the sandbox home, outside TMPDIR, as Codex needs;
 /// it is emptied before the run and removed after it. Shell snapshots are off: Codex writes the
@@ -31,7 +33,7 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
             env[k] = v;
         }
 
-        List<string> args = ["exec", "--json", "--skip-git-repo-check", "-C", context.WorkingDirectory];
+        List<string> args = ["app-server"];
         if (!string.IsNullOrWhiteSpace(o.BaseUrl))
         {
             args.AddRange([
@@ -49,22 +51,15 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
         args.AddRange([
             "-c", "approval_policy=never", "-c", "analytics.enabled=false",
             "--disable", "plugins", "--disable", "unbounded_connection_retries", "--disable", "shell_snapshot",
-            "--sandbox", "danger-full-access", "--ephemeral",
         ]);
-        if (!string.IsNullOrWhiteSpace(o.Model))
-        {
-            args.AddRange(["-m", o.Model]);
-        }
-
         args.AddRange(o.ExtraArguments);
-        args.Add("-");
         return new ProcessSpec
         {
             FileName = o.Command,
             Arguments = args,
             WorkingDirectory = context.WorkingDirectory,
             Environment = env,
-            StandardInput = context.Run.Prompt,
+            KeepInputOpen = true,
             Secrets = [.. secrets.Values],
             StateDirectories = [state],
         };
@@ -73,8 +68,21 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
     public IHarnessOutputParser CreateParser(HarnessContext context)
     {
         var o = options.CurrentValue.Codex;
-        return new CodexOutputParser(new HarnessParserContext(SandboxPaths.For(context), NullIfBlank(o.Model), ModelEndpoint.Host(o.BaseUrl, VendorHost)));
+        return new CodexAppServerParser(
+            context.Run.Prompt,
+            ThreadStart(context, NullIfBlank(o.Model)),
+            new HarnessParserContext(SandboxPaths.For(context), NullIfBlank(o.Model), ModelEndpoint.Host(o.BaseUrl, VendorHost)));
     }
+
+    /// <summary><c>thread/start</c>: the run's folder, the model, nothing asked (<c>never</c>), Codex's own sandbox off inside ours.</summary>
+    public static System.Text.Json.Nodes.JsonObject ThreadStart(HarnessContext context, string? model) => new()
+    {
+        ["cwd"] = context.WorkingDirectory,
+        ["model"] = model,
+        ["approvalPolicy"] = "never",
+        ["sandbox"] = "danger-full-access",
+        ["ephemeral"] = true,
+    };
 
     private static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

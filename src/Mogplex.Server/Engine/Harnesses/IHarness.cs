@@ -41,3 +41,54 @@ public sealed record HarnessOutcome(bool Succeeded, string? Error)
 
     public static HarnessOutcome Failure(string error) => new(false, error);
 }
+
+/// <summary>
+/// A harness that talks a protocol on its stdin while it runs (Codex <c>app-server</c>, Claude
+/// Code's stream-json input): besides parsing, it says what to write next (its requests, answers,
+/// the prompt) and when a turn has ended. Pure like every parser: the executor does the writing.
+/// </summary>
+public interface ISessionProtocol : IHarnessOutputParser
+{
+    /// <summary>Lines to write to the harness's stdin now (the first ones right after start), in order; each call takes them.</summary>
+    IReadOnlyList<string> TakeWrites();
+
+    /// <summary>True once a turn has ended (completed, failed or interrupted): a one-turn run closes stdin then.</summary>
+    bool TurnEnded { get; }
+
+    /// <summary>True while a turn runs (from its start to its end).</summary>
+    bool TurnActive { get; }
+
+    /// <summary>What happened since the last call, in order: turns started and ended, asks made and withdrawn.</summary>
+    IReadOnlyList<SessionSignal> TakeSignals();
+
+    /// <summary>Starts a turn with this text (a follow-up); queued by the protocol until the session is ready.</summary>
+    void StartTurn(string text);
+
+    /// <summary>Answers an ask (<see cref="SessionSignal.ApprovalAsked.Ref"/>); the reason reaches the model on a reject.</summary>
+    void Answer(string approvalRef, bool approve, string? reason);
+
+    /// <summary>Stops the running turn; the session stays for the next one.</summary>
+    void Interrupt();
+}
+
+/// <summary>A change in a harness session the run engine acts on.</summary>
+public abstract record SessionSignal
+{
+    private SessionSignal()
+    {
+    }
+
+    public sealed record TurnStarted(string TurnId) : SessionSignal;
+
+    /// <param name="TurnId">The harness's turn id (Codex) or ours (<c>turn-N</c>, Claude Code).</param>
+    /// <param name="Status"><c>completed</c>, <c>interrupted</c> or <c>failed</c>.</param>
+    /// <param name="Error">Why a failed turn failed.</param>
+    /// <param name="Usage">This turn's usage (a delta, even where the CLI reports totals).</param>
+    public sealed record TurnCompleted(string TurnId, string Status, string? Error, UsageDelta? Usage) : SessionSignal;
+
+    /// <summary>The harness asks before a tool call; <see cref="Ref"/> answers it.</summary>
+    public sealed record ApprovalAsked(string Ref, Runs.Permissions.ToolCall Call, string? TurnId) : SessionSignal;
+
+    /// <summary>The harness no longer waits for that answer (its turn ended or was interrupted).</summary>
+    public sealed record ApprovalWithdrawn(string Ref) : SessionSignal;
+}

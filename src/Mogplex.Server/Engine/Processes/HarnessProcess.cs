@@ -27,6 +27,10 @@ public sealed class HarnessProcess : IAsyncDisposable
     private readonly CancellationTokenSource _stopReading = new();
     private readonly Task _pumps;
 
+    /// <summary>Lines for stdin, written by one task in order: answers, turns and interrupts never interleave bytes.</summary>
+    private readonly Channel<string> _input = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _writer = Task.CompletedTask;
+
     private HarnessProcess(Process process, int maxLineBytes)
     {
         _process = process;
@@ -56,6 +60,7 @@ public sealed class HarnessProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory,
+            StandardInputEncoding = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
         };
         psi.Environment.Clear();
         foreach (var (k, v) in spec.Environment)
@@ -71,7 +76,12 @@ public sealed class HarnessProcess : IAsyncDisposable
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {spec.FileName}");
         spec.Limits?.Started?.Invoke(process.Id);
         var harness = new HarnessProcess(process, spec.MaxLineBytes);
-        _ = harness.WriteStdinAsync(spec.StandardInput);
+        if (!spec.KeepInputOpen)
+        {
+            harness._input.Writer.TryComplete();
+        }
+
+        harness._writer = harness.WriteStdinAsync(spec.StandardInput);
         return harness;
     }
 
@@ -79,6 +89,12 @@ public sealed class HarnessProcess : IAsyncDisposable
     internal static IReadOnlyList<string> BuildArgv(ProcessSpec spec, IsolationMode isolation) => Isolation.SandboxLaunch.BuildArgv(spec, isolation);
 
     public Task<int> WaitForExitAsync(CancellationToken ct) => WaitCoreAsync(ct);
+
+    /// <summary>Queues one line (a newline is added) for stdin; false once the input was closed.</summary>
+    public bool WriteLine(string line) => _input.Writer.TryWrite(line);
+
+    /// <summary>Closes stdin after the lines already queued (a session harness ends its session on EOF).</summary>
+    public void CloseInput() => _input.Writer.TryComplete();
 
     /// <summary>SIGTERM to the whole group, then SIGKILL after the grace period; returns once the group is gone.</summary>
     public async Task StopAsync(TimeSpan grace)
@@ -119,6 +135,8 @@ public sealed class HarnessProcess : IAsyncDisposable
         }
 
         // A consumer that stopped reading leaves the readers waiting for room: they end here.
+        _input.Writer.TryComplete();
+        await _writer;
         await _stopReading.CancelAsync();
         _process.Dispose();
         _stopReading.Dispose();
@@ -139,10 +157,16 @@ public sealed class HarnessProcess : IAsyncDisposable
             {
                 await _process.StandardInput.WriteAsync(text);
             }
+
+            await foreach (var line in _input.Reader.ReadAllAsync())
+            {
+                await _process.StandardInput.WriteAsync(line + "\n");
+                await _process.StandardInput.FlushAsync();
+            }
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // The process closed its stdin early; that is its business.
+            // The process closed its stdin early (or ended); that is its business.
         }
         finally
         {

@@ -14,6 +14,12 @@ public sealed record ProcessSpec
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     public string? StandardInput { get; init; }
 
+    /// <summary>
+    /// Stdin stays open after <see cref="StandardInput"/> for lines written while the process runs
+    /// (a session harness's protocol: <see cref="HarnessProcess.WriteLine"/>, <see cref="HarnessProcess.CloseInput"/>).
+    /// </summary>
+    public bool KeepInputOpen { get; init; }
+
     /// <summary>Values that must never appear in events (the harness's configured secrets).</summary>
     public IReadOnlyList<string> Secrets { get; init; } = [];
 
