@@ -31,6 +31,7 @@ public sealed class PostgresMogplexStore : IMogplexStore, IAsyncDisposable, IDis
         Events = new PostgresRunEventLog(_db, _changes);
         RateLimits = new PostgresRateLimitStore(_db);
         Sandboxes = new PostgresSandboxStore(_db);
+        Approvals = new PostgresApprovalStore(_db, _changes);
     }
 
     public string ProviderName => "postgres";
@@ -46,6 +47,7 @@ public sealed class PostgresMogplexStore : IMogplexStore, IAsyncDisposable, IDis
     public IRunEventLog Events { get; }
     public IRateLimitStore RateLimits { get; }
     public ISandboxStore Sandboxes { get; }
+    public IApprovalStore Approvals { get; }
 
     /// <summary>In-process wake-ups plus LISTEN/NOTIFY, so followers on every node wake on a change.</summary>
     public IRunChangeNotifier Changes => _changes;

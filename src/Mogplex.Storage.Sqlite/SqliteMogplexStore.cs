@@ -20,6 +20,7 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
         Events = new SqliteRunEventLog(_db, Changes);
         RateLimits = new SqliteRateLimitStore(_db);
         Sandboxes = new SqliteSandboxStore(_db);
+        Approvals = new SqliteApprovalStore(_db, Changes);
     }
 
     public string ProviderName => "sqlite";
@@ -35,6 +36,7 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
     public IRunEventLog Events { get; }
     public IRateLimitStore RateLimits { get; }
     public ISandboxStore Sandboxes { get; }
+    public IApprovalStore Approvals { get; }
     public IRunChangeNotifier Changes { get; }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)

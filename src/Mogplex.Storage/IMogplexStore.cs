@@ -17,6 +17,7 @@ public interface IMogplexStore
     IRunEventLog Events { get; }
     IRateLimitStore RateLimits { get; }
     ISandboxStore Sandboxes { get; }
+    IApprovalStore Approvals { get; }
 
     /// <summary>Wakes readers that follow a run when its events or status change.</summary>
     IRunChangeNotifier Changes { get; }

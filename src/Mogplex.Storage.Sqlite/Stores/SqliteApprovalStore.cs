@@ -1,0 +1,120 @@
+using Dapper;
+
+namespace Mogplex.Storage.Sqlite.Stores;
+
+internal sealed class SqliteApprovalStore(SqliteDatabase db, IRunChangeNotifier notifier) : IApprovalStore
+{
+    private sealed class Row
+    {
+        public string Id { get; set; } = "";
+        public string RunId { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string Action { get; set; } = "";
+        public string DescriptorsJson { get; set; } = "";
+        public string Target { get; set; } = "";
+        public string Risk { get; set; } = "";
+        public string? ToolName { get; set; }
+        public string? TurnId { get; set; }
+        public string HarnessRef { get; set; } = "";
+        public string DetailsJson { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long? DecidedAt { get; set; }
+        public string? DecidedBy { get; set; }
+        public string? DecidedVia { get; set; }
+        public string? Reason { get; set; }
+
+        public ApprovalRecord ToRecord() => new()
+        {
+            Id = Id,
+            RunId = RunId,
+            Status = Status,
+            Action = Action,
+            DescriptorsJson = DescriptorsJson,
+            Target = Target,
+            Risk = Risk,
+            ToolName = ToolName,
+            TurnId = TurnId,
+            HarnessRef = HarnessRef,
+            DetailsJson = DetailsJson,
+            CreatedAt = SqliteTime.FromMs(CreatedAt),
+            DecidedAt = SqliteTime.FromMs(DecidedAt),
+            DecidedBy = DecidedBy,
+            DecidedVia = DecidedVia,
+            Reason = Reason,
+        };
+    }
+
+    private const string Select =
+        "SELECT id AS Id, run_id AS RunId, status AS Status, action AS Action, descriptors_json AS DescriptorsJson, target AS Target, risk AS Risk, " +
+        "tool_name AS ToolName, turn_id AS TurnId, harness_ref AS HarnessRef, details_json AS DetailsJson, created_at AS CreatedAt, " +
+        "decided_at AS DecidedAt, decided_by AS DecidedBy, decided_via AS DecidedVia, reason AS Reason FROM approvals";
+
+    public async Task AddAsync(ApprovalRecord approval, IReadOnlyList<NewRunEvent> events, CancellationToken cancellationToken)
+    {
+        await db.WriteAsync(async (c, t) =>
+        {
+            await c.ExecuteAsync(
+                """
+                INSERT INTO approvals (id, run_id, status, action, descriptors_json, target, risk, tool_name, turn_id, harness_ref, details_json, created_at)
+                VALUES (@Id, @RunId, @Status, @Action, @DescriptorsJson, @Target, @Risk, @ToolName, @TurnId, @HarnessRef, @DetailsJson, @CreatedAt)
+                """,
+                new
+                {
+                    approval.Id,
+                    approval.RunId,
+                    approval.Status,
+                    approval.Action,
+                    approval.DescriptorsJson,
+                    approval.Target,
+                    approval.Risk,
+                    approval.ToolName,
+                    approval.TurnId,
+                    approval.HarnessRef,
+                    approval.DetailsJson,
+                    CreatedAt = SqliteTime.ToMs(approval.CreatedAt),
+                },
+                t);
+            await SqliteRunEventLog.AppendAsync(c, t, approval.RunId, events, SqliteTime.ToMs(approval.CreatedAt));
+            return 0;
+        }, cancellationToken);
+        notifier.Notify(approval.RunId);
+    }
+
+    public Task<IReadOnlyList<ApprovalRecord>> ListAsync(string runId, bool pendingOnly, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyList<ApprovalRecord>>(
+            async c => [.. (await c.QueryAsync<Row>($"{Select} WHERE run_id = @runId{(pendingOnly ? " AND status = 'pending'" : "")} ORDER BY created_at, id", new { runId })).Select(r => r.ToRecord())],
+            cancellationToken);
+
+    public Task<ApprovalRecord?> GetAsync(string runId, string approvalId, CancellationToken cancellationToken) =>
+        db.ReadAsync(async c => (await c.QuerySingleOrDefaultAsync<Row>($"{Select} WHERE run_id = @runId AND id = @approvalId", new { runId, approvalId }))?.ToRecord(), cancellationToken);
+
+    public async Task<(DecideApprovalOutcome Outcome, ApprovalRecord? Approval)> DecideAsync(ApprovalDecision decision, CancellationToken cancellationToken)
+    {
+        var result = await db.WriteAsync<(DecideApprovalOutcome, ApprovalRecord?)>(async (c, t) =>
+        {
+            var changed = await c.ExecuteAsync(
+                """
+                UPDATE approvals SET status = @Status, decided_at = @At, decided_by = @By, decided_via = @Via, reason = @Reason
+                WHERE id = @ApprovalId AND run_id = @RunId AND status = 'pending'
+                """,
+                new { decision.Status, At = SqliteTime.ToMs(decision.At), decision.By, decision.Via, decision.Reason, decision.ApprovalId, decision.RunId },
+                t);
+            var row = (await c.QuerySingleOrDefaultAsync<Row>($"{Select} WHERE run_id = @RunId AND id = @ApprovalId", new { decision.RunId, decision.ApprovalId }, t))?.ToRecord();
+            if (changed == 1)
+            {
+                await SqliteRunEventLog.AppendAsync(c, t, decision.RunId, decision.Events, SqliteTime.ToMs(decision.At));
+                return (DecideApprovalOutcome.Decided, row);
+            }
+
+            return row is null ? (DecideApprovalOutcome.NotFound, null)
+                : row.Status == decision.Status ? (DecideApprovalOutcome.AlreadyDecided, row)
+                : (DecideApprovalOutcome.Closed, row);
+        }, cancellationToken);
+        if (result.Item1 == DecideApprovalOutcome.Decided)
+        {
+            notifier.Notify(decision.RunId);
+        }
+
+        return result;
+    }
+}
