@@ -7,6 +7,8 @@
 # Settings (environment): BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_DURATION (10s),
 # BENCH_WARMUP (3s, not reported). The per-token request limit is raised so that wrk measures the
 # server, not the limiter's 429s; any non-2xx answer or socket error fails the benchmark.
+# BENCH_BIN: another build's mogplexd to measure with this same script (e.g. the previous commit's,
+# published to a folder of its own); it is used as it is, never rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -17,12 +19,13 @@ duration=${BENCH_DURATION:-10s}
 warmup=${BENCH_WARMUP:-3s}
 
 ./scripts/install-deps.sh --bench
-bin="$PWD/artifacts/bin/mogplexd"
+bin=${BENCH_BIN:-$PWD/artifacts/bin/mogplexd}
 # Build when the binary is missing or older than any source file (bin/ and obj/ are build output).
-if [[ ! -x $bin ]] ||
-  [[ -n $(find src Directory.Build.props Directory.Packages.props \( -name bin -o -name obj \) -prune -o -type f -newer "$bin" -print -quit) ]]; then
+if [[ -z ${BENCH_BIN:-} ]] && { [[ ! -x $bin ]] ||
+  [[ -n $(find src Directory.Build.props Directory.Packages.props \( -name bin -o -name obj \) -prune -o -type f -newer "$bin" -print -quit) ]]; }; then
   ./build.sh
 fi
+[[ -x $bin ]] || { echo "not an executable: $bin" >&2; exit 1; }
 
 work=$(mktemp -d)
 data="$work/data"

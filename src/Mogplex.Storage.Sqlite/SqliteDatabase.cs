@@ -12,6 +12,7 @@ namespace Mogplex.Storage.Sqlite;
 internal sealed class SqliteDatabase : IDisposable
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SqlitePreparedReads _preparedReads;
 
     public SqliteDatabase(string path)
     {
@@ -25,6 +26,7 @@ internal sealed class SqliteDatabase : IDisposable
             ForeignKeys = true,
             DefaultTimeout = 30,
         }.ToString();
+        _preparedReads = new SqlitePreparedReads(ConnectionString);
     }
 
     public string Path { get; }
@@ -91,7 +93,24 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
-    public void Dispose() => _writeLock.Dispose();
+    /// <summary>A read on a kept connection with <paramref name="statement"/> compiled once (see <see cref="SqlitePreparedReads"/>): for the reads on every request.</summary>
+    public async Task<T> ReadPreparedAsync<T>(SqliteStatement statement, Func<SqliteCommand, Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _preparedReads.ReadAsync(statement, read, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        _preparedReads.Dispose();
+        _writeLock.Dispose();
+    }
 
     private static Exception Translate(SqliteException ex) => ex.SqliteErrorCode switch
     {

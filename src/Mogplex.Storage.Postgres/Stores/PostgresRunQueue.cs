@@ -5,7 +5,7 @@ namespace Mogplex.Storage.Postgres.Stores;
 
 internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
 {
-    private const string SelectRun = PostgresRunRow.Select;
+    private const string SelectRun = PostgresRunReader.Select;
 
     /// <summary>timestamptz ends at year 294276; callers asking for "everything expired" pass DateTimeOffset.MaxValue.</summary>
     private static readonly DateTimeOffset s_maxTimestamp = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
@@ -25,7 +25,7 @@ internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
             // waits holds no worker.
             var at = PostgresTime.ToDb(claim.Now);
             await c.ExecuteAsync(Command("SELECT pg_advisory_xact_lock(@LockClass, hashtext(current_schema()))", new { LockClass = ClaimLockClass }, t, cancellationToken));
-            var row = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
+            return await PostgresRunReader.QuerySingleOrDefaultAsync(c, Command(
                 $"""
                 UPDATE runs SET lease_owner = @Owner, lease_expires_at = @until, runtime_run_id = @ExecutionId, updated_at = @at
                 WHERE id = (SELECT r.id FROM runs r JOIN repos rr ON rr.id = r.repo_id
@@ -39,12 +39,11 @@ internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
                             ORDER BY r.created_at, r.id
                             LIMIT 1
                             FOR UPDATE OF r SKIP LOCKED)
-                RETURNING {PostgresRunRow.Columns}
+                RETURNING {PostgresRunReader.Columns}
                 """,
                 new { claim.Owner, claim.ExecutionId, claim.MaxActivePerUser, at, until = PostgresTime.ToDb(claim.Now + claim.Lease) },
                 t,
                 cancellationToken));
-            return row?.ToRecord();
         }, cancellationToken);
 
     public Task<bool> HeartbeatAsync(string runId, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -55,20 +54,18 @@ internal sealed class PostgresRunQueue(PostgresDatabase db) : IRunQueue
             cancellationToken)) > 0, cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
-            [.. (await c.QueryAsync<PostgresRunRow>(Command(
-                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner IS NOT NULL AND lease_expires_at < @now ORDER BY created_at, id",
-                new { now = PostgresTime.ToDb(Clamp(now)) },
-                null,
-                cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+        db.ReadAsync(c => PostgresRunReader.QueryAsync(c, Command(
+            $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner IS NOT NULL AND lease_expires_at < @now ORDER BY created_at, id",
+            new { now = PostgresTime.ToDb(Clamp(now)) },
+            null,
+            cancellationToken)), cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListHeldByAsync(string owner, CancellationToken cancellationToken) =>
-        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
-            [.. (await c.QueryAsync<PostgresRunRow>(Command(
-                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner = @owner ORDER BY created_at, id",
-                new { owner },
-                null,
-                cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+        db.ReadAsync(c => PostgresRunReader.QueryAsync(c, Command(
+            $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner = @owner ORDER BY created_at, id",
+            new { owner },
+            null,
+            cancellationToken)), cancellationToken);
 
     public Task AddUsageAsync(string runId, UsageDelta usage, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) => await c.ExecuteAsync(Command(

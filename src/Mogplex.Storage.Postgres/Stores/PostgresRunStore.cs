@@ -1,12 +1,17 @@
 using Dapper;
 using Mogplex.Contracts.Runs;
+using Npgsql;
+using NpgsqlTypes;
 using static Mogplex.Storage.Postgres.PostgresDatabase;
 
 namespace Mogplex.Storage.Postgres.Stores;
 
 internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNotifier notifier) : IRunStore
 {
-    private const string SelectRun = PostgresRunRow.Select;
+    private const string SelectRun = PostgresRunReader.Select;
+
+    /// <summary>The read behind every <c>GET /runs/{id}</c>, mapped by hand.</summary>
+    private const string GetRunSql = $"{SelectRun} WHERE id = @runId AND (@userId::text IS NULL OR user_id = @userId)";
 
     public async Task<CreateRunResult> CreateRunAsync(CreateRunCommand command, CancellationToken cancellationToken)
     {
@@ -39,8 +44,8 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                     return new CreateRunResult.KeyConflict();
                 }
 
-                var original = await c.QuerySingleAsync<PostgresRunRow>(Command($"{SelectRun} WHERE id = @RunId", new { existing.RunId }, t, cancellationToken));
-                return new CreateRunResult.Replayed(original.ToRecord());
+                var original = await PostgresRunReader.QuerySingleAsync(c, Command($"{SelectRun} WHERE id = @RunId", new { existing.RunId }, t, cancellationToken));
+                return new CreateRunResult.Replayed(original);
             }
 
             if (command.StartLimits.Count > 0)
@@ -54,13 +59,13 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                 }
             }
 
-            var created = await c.QuerySingleAsync<PostgresRunRow>(Command(
+            var created = await PostgresRunReader.QuerySingleAsync(c, Command(
                 $"""
                 INSERT INTO runs (id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch,
                                   root_directory, prompt, conversation_id, workspace_session_id, mode, created_at, updated_at)
                 VALUES (@Id, @UserId, @RepoId, @AiCallId, @Harness, @Status, @BaseBranch, @WorkingBranch, @CreateBranch,
                         @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @At, @At)
-                RETURNING {PostgresRunRow.Columns}
+                RETURNING {PostgresRunReader.Columns}
                 """,
                 new
                 {
@@ -85,7 +90,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
             await PostgresRunEventLog.AppendAsync(c, t, run.Id, command.InitialEvents, at, cancellationToken);
             await notifier.NotifyInTransactionAsync(c, t, run.Id, cancellationToken);
             await notifier.NotifyInTransactionAsync(c, t, IRunChangeNotifier.QueueKey, cancellationToken);
-            return new CreateRunResult.Created(created.ToRecord());
+            return new CreateRunResult.Created(created);
         }, static r => r is not CreateRunResult.RateLimited, cancellationToken);
         if (result is CreateRunResult.Created done)
         {
@@ -96,35 +101,37 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
     }
 
     public Task<RunRecord?> GetRunAsync(string runId, string? userId, CancellationToken cancellationToken) =>
-        db.ReadAsync(async c => (await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
-            $"{SelectRun} WHERE id = @runId AND (@userId::text IS NULL OR user_id = @userId)", new { runId, userId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+        db.ReadAsync(async c =>
+        {
+            await using var command = new NpgsqlCommand(GetRunSql, c);
+            command.Parameters.Add(new NpgsqlParameter("runId", NpgsqlDbType.Text) { Value = runId });
+            command.Parameters.Add(new NpgsqlParameter("userId", NpgsqlDbType.Text) { Value = (object?)userId ?? DBNull.Value });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await PostgresRunReader.Instance.ReadSingleOrDefaultAsync(reader, cancellationToken);
+        }, cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) =>
-        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
-        {
-            var rows = await c.QueryAsync<PostgresRunRow>(Command(
-                $"""
-                {SelectRun}
-                WHERE (@UserId::text IS NULL OR user_id = @UserId)
-                  AND (@RepoId::text IS NULL OR repo_id = @RepoId)
-                  AND (@Status::text IS NULL OR status = @Status)
-                  AND (@AfterAt::timestamptz IS NULL OR (created_at, id) < (@AfterAt, @AfterId::text COLLATE "C"))
-                ORDER BY created_at DESC, id DESC
-                LIMIT @Limit
-                """,
-                new
-                {
-                    query.UserId,
-                    query.RepoId,
-                    query.Status,
-                    AfterAt = query.After is null ? (DateTimeOffset?)null : PostgresTime.ToDb(query.After.CreatedAt),
-                    AfterId = query.After?.RunId,
-                    query.Limit,
-                },
-                null,
-                cancellationToken));
-            return [.. rows.Select(r => r.ToRecord())];
-        }, cancellationToken);
+        db.ReadAsync(c => PostgresRunReader.QueryAsync(c, Command(
+            $"""
+            {SelectRun}
+            WHERE (@UserId::text IS NULL OR user_id = @UserId)
+              AND (@RepoId::text IS NULL OR repo_id = @RepoId)
+              AND (@Status::text IS NULL OR status = @Status)
+              AND (@AfterAt::timestamptz IS NULL OR (created_at, id) < (@AfterAt, @AfterId::text COLLATE "C"))
+            ORDER BY created_at DESC, id DESC
+            LIMIT @Limit
+            """,
+            new
+            {
+                query.UserId,
+                query.RepoId,
+                query.Status,
+                AfterAt = query.After is null ? (DateTimeOffset?)null : PostgresTime.ToDb(query.After.CreatedAt),
+                AfterId = query.After?.RunId,
+                query.Limit,
+            },
+            null,
+            cancellationToken)), cancellationToken);
 
     public async Task<RunRecord?> TransitionAsync(RunTransition transition, CancellationToken cancellationToken)
     {
@@ -139,7 +146,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
             // matches, even when From names its status: the runs_terminal_is_final trigger would
             // otherwise abort with an error instead of a lost race, and a terminal -> same terminal
             // "transition" would still append events.
-            var row = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
+            var row = await PostgresRunReader.QuerySingleOrDefaultAsync(c, Command(
                 $"""
                 UPDATE runs SET status = @To, updated_at = @At,
                     finished_at = COALESCE(finished_at, @Finished),
@@ -155,7 +162,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                   AND status NOT IN ('success', 'failed', 'cancelled')
                   AND (@ExpectedLeaseOwner::text IS NULL OR lease_owner = @ExpectedLeaseOwner)
                   AND (NOT @OnlyIfUnclaimed OR lease_owner IS NULL)
-                RETURNING {PostgresRunRow.Columns}
+                RETURNING {PostgresRunReader.Columns}
                 """,
                 new
                 {
@@ -183,7 +190,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
 
             await PostgresRunEventLog.AppendAsync(c, t, transition.RunId, transition.Events, at, cancellationToken);
             await notifier.NotifyInTransactionAsync(c, t, transition.RunId, cancellationToken);
-            return row.ToRecord();
+            return row;
         }, cancellationToken);
         if (updated is not null)
         {
@@ -198,12 +205,12 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
         var result = await db.WriteAsync(async (c, t) =>
         {
             var at = PostgresTime.ToDb(now);
-            var recorded = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
+            var recorded = await PostgresRunReader.QuerySingleOrDefaultAsync(c, Command(
                 $"""
                 UPDATE runs SET cancel_requested_at = @at, updated_at = @at
                 WHERE id = @runId AND (@userId::text IS NULL OR user_id = @userId)
                   AND status IN ('pending', 'streaming') AND cancel_requested_at IS NULL
-                RETURNING {PostgresRunRow.Columns}
+                RETURNING {PostgresRunReader.Columns}
                 """,
                 new { runId, userId, at },
                 t,
@@ -212,12 +219,12 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
             {
                 await PostgresRunEventLog.AppendAsync(c, t, runId, [requestedEvent], at, cancellationToken);
                 await notifier.NotifyInTransactionAsync(c, t, runId, cancellationToken);
-                return (recorded.ToRecord(), true);
+                return (recorded, true);
             }
 
-            var run = await c.QuerySingleOrDefaultAsync<PostgresRunRow>(Command(
+            var run = await PostgresRunReader.QuerySingleOrDefaultAsync(c, Command(
                 $"{SelectRun} WHERE id = @runId AND (@userId::text IS NULL OR user_id = @userId)", new { runId, userId }, t, cancellationToken));
-            return (run?.ToRecord(), false);
+            return (run, false);
         }, cancellationToken);
         if (result.Item2)
         {

@@ -15,9 +15,21 @@ internal sealed class SqliteRateLimitStore(SqliteDatabase db) : IRateLimitStore
             var key = bucket + ":" + window.Name;
             var nowMs = SqliteTime.ToMs(now);
             var count = await PruneAsync(c, t, key, (long)window.Window.TotalMilliseconds, nowMs);
-            foreach (var hit in hits)
+            if (hits.Count > 0)
             {
-                await c.ExecuteAsync("INSERT INTO rate_limit_hits (bucket, at_ms) VALUES (@key, @at)", new { key, at = SqliteTime.ToMs(hit) }, t);
+                // One command for the whole batch (the write-behind hands over about a tenth of a
+                // second of requests): compiled once, only the time rebound per hit. A Dapper call
+                // per hit compiled the INSERT each time: 9-19 us per hit against 2-4 us (docs/benchmarks.md).
+                await using var insert = c.CreateCommand();
+                insert.Transaction = (SqliteTransaction)t;
+                insert.CommandText = "INSERT INTO rate_limit_hits (bucket, at_ms) VALUES (@key, @at)";
+                insert.Parameters.AddWithValue("@key", key);
+                var at = insert.Parameters.Add("@at", SqliteType.Integer);
+                foreach (var hit in hits)
+                {
+                    at.Value = SqliteTime.ToMs(hit);
+                    await insert.ExecuteNonQueryAsync(CancellationToken.None);
+                }
             }
 
             if (hits.Count > 0)

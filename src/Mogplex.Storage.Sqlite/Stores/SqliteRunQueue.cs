@@ -5,7 +5,7 @@ namespace Mogplex.Storage.Sqlite.Stores;
 
 internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
 {
-    private const string SelectRun = $"SELECT {SqliteRunRow.Columns} FROM runs";
+    private const string SelectRun = SqliteRunReader.Select;
 
     public Task<RunRecord?> ClaimNextAsync(RunClaim claim, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) =>
@@ -33,7 +33,7 @@ internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
                 """,
                 new { claim.Owner, claim.ExecutionId, claim.MaxActivePerUser, nowMs, until = nowMs + (long)claim.Lease.TotalMilliseconds },
                 t);
-            return id is null ? null : (await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @id", new { id }, t)).ToRecord();
+            return id is null ? null : await SqliteRunReader.QuerySingleAsync(c, $"{SelectRun} WHERE id = @id", new { id }, t);
         }, cancellationToken);
 
     public Task<bool> HeartbeatAsync(string runId, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -43,16 +43,16 @@ internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
             t) > 0, cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
-            [.. (await c.QueryAsync<SqliteRunRow>(
-                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner IS NOT NULL AND lease_expires_at < @nowMs ORDER BY created_at",
-                new { nowMs = SqliteTime.ToMs(now) })).Select(r => r.ToRecord())], cancellationToken);
+        db.ReadAsync(c => SqliteRunReader.QueryAsync(
+            c,
+            $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner IS NOT NULL AND lease_expires_at < @nowMs ORDER BY created_at",
+            new { nowMs = SqliteTime.ToMs(now) }), cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListHeldByAsync(string owner, CancellationToken cancellationToken) =>
-        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
-            [.. (await c.QueryAsync<SqliteRunRow>(
-                $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner = @owner ORDER BY created_at",
-                new { owner })).Select(r => r.ToRecord())], cancellationToken);
+        db.ReadAsync(c => SqliteRunReader.QueryAsync(
+            c,
+            $"{SelectRun} WHERE status IN ('pending','streaming') AND lease_owner = @owner ORDER BY created_at",
+            new { owner }), cancellationToken);
 
     public Task AddUsageAsync(string runId, UsageDelta usage, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) =>

@@ -6,7 +6,10 @@ namespace Mogplex.Storage.Sqlite.Stores;
 
 internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notifier) : IRunStore
 {
-    private const string SelectRun = $"SELECT {SqliteRunRow.Columns} FROM runs";
+    private const string SelectRun = SqliteRunReader.Select;
+
+    /// <summary>The read behind every <c>GET /runs/{id}</c>: compiled once per kept connection, mapped by hand.</summary>
+    private static readonly SqliteStatement s_getRun = new($"{SelectRun} WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)", "@runId", "@userId");
 
     public async Task<CreateRunResult> CreateRunAsync(CreateRunCommand command, CancellationToken cancellationToken)
     {
@@ -27,8 +30,8 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                     return new CreateRunResult.KeyConflict();
                 }
 
-                var original = await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @RunId", new { existing.RunId }, t);
-                return new CreateRunResult.Replayed(original.ToRecord());
+                var original = await SqliteRunReader.QuerySingleAsync(c, $"{SelectRun} WHERE id = @RunId", new { existing.RunId }, t);
+                return new CreateRunResult.Replayed(original);
             }
 
             var nowMs = SqliteTime.ToMs(run.CreatedAt);
@@ -72,8 +75,8 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                 new { run.UserId, Key = command.IdempotencyKey, Hash = command.RequestHash, RunId = run.Id, At = nowMs },
                 t);
             await SqliteRunEventLog.AppendAsync(c, t, run.Id, command.InitialEvents, nowMs);
-            var created = await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @Id", new { run.Id }, t);
-            return new CreateRunResult.Created(created.ToRecord());
+            var created = await SqliteRunReader.QuerySingleAsync(c, $"{SelectRun} WHERE id = @Id", new { run.Id }, t);
+            return new CreateRunResult.Created(created);
         }, cancellationToken);
         if (result is CreateRunResult.Created created)
         {
@@ -84,33 +87,35 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
     }
 
     public Task<RunRecord?> GetRunAsync(string runId, string? userId, CancellationToken cancellationToken) =>
-        db.ReadAsync(async c => (await c.QuerySingleOrDefaultAsync<SqliteRunRow>(
-            $"{SelectRun} WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)", new { runId, userId }))?.ToRecord(), cancellationToken);
+        db.ReadPreparedAsync(s_getRun, async command =>
+        {
+            command.Parameters[0].Value = runId;
+            command.Parameters[1].Value = (object?)userId ?? DBNull.Value;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await SqliteRunReader.Instance.ReadSingleOrDefaultAsync(reader, cancellationToken);
+        }, cancellationToken);
 
     public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) =>
-        db.ReadAsync<IReadOnlyList<RunRecord>>(async c =>
-        {
-            var rows = await c.QueryAsync<SqliteRunRow>(
-                $"""
-                {SelectRun}
-                WHERE (@UserId IS NULL OR user_id = @UserId)
-                  AND (@RepoId IS NULL OR repo_id = @RepoId)
-                  AND (@Status IS NULL OR status = @Status)
-                  AND (@AfterAt IS NULL OR created_at < @AfterAt OR (created_at = @AfterAt AND id < @AfterId))
-                ORDER BY created_at DESC, id DESC
-                LIMIT @Limit
-                """,
-                new
-                {
-                    query.UserId,
-                    query.RepoId,
-                    query.Status,
-                    AfterAt = query.After is null ? (long?)null : SqliteTime.ToMs(query.After.CreatedAt),
-                    AfterId = query.After?.RunId,
-                    query.Limit,
-                });
-            return [.. rows.Select(r => r.ToRecord())];
-        }, cancellationToken);
+        db.ReadAsync(c => SqliteRunReader.QueryAsync(
+            c,
+            $"""
+            {SelectRun}
+            WHERE (@UserId IS NULL OR user_id = @UserId)
+              AND (@RepoId IS NULL OR repo_id = @RepoId)
+              AND (@Status IS NULL OR status = @Status)
+              AND (@AfterAt IS NULL OR created_at < @AfterAt OR (created_at = @AfterAt AND id < @AfterId))
+            ORDER BY created_at DESC, id DESC
+            LIMIT @Limit
+            """,
+            new
+            {
+                query.UserId,
+                query.RepoId,
+                query.Status,
+                AfterAt = query.After is null ? (long?)null : SqliteTime.ToMs(query.After.CreatedAt),
+                AfterId = query.After?.RunId,
+                query.Limit,
+            }), cancellationToken);
 
     public async Task<RunRecord?> TransitionAsync(RunTransition transition, CancellationToken cancellationToken)
     {
@@ -169,7 +174,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
             }
 
             await SqliteRunEventLog.AppendAsync(c, t, transition.RunId, transition.Events, atMs);
-            return (await c.QuerySingleAsync<SqliteRunRow>($"{SelectRun} WHERE id = @RunId", new { transition.RunId }, t)).ToRecord();
+            return await SqliteRunReader.QuerySingleAsync(c, $"{SelectRun} WHERE id = @RunId", new { transition.RunId }, t);
         }, cancellationToken);
         if (updated is not null)
         {
@@ -197,9 +202,9 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                 await SqliteRunEventLog.AppendAsync(c, t, runId, [requestedEvent], atMs);
             }
 
-            var run = await c.QuerySingleOrDefaultAsync<SqliteRunRow>(
-                $"{SelectRun} WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)", new { runId, userId }, t);
-            return (run?.ToRecord(), rows > 0);
+            var run = await SqliteRunReader.QuerySingleOrDefaultAsync(
+                c, $"{SelectRun} WHERE id = @runId AND (@userId IS NULL OR user_id = @userId)", new { runId, userId }, t);
+            return (run, rows > 0);
         }, cancellationToken);
         if (result.Item2)
         {
