@@ -12,4 +12,7 @@ public static class ErrorCodes
     public const string RateLimited = "RATE_LIMITED";
     public const string InternalError = "INTERNAL_ERROR";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+
+    /// <summary>[beyond] 409: the approval was already closed otherwise (answered, expired).</summary>
+    public const string ApprovalClosed = "APPROVAL_CLOSED";
 }

@@ -55,6 +55,7 @@ public static class ServerHost
         builder.Services.AddSingleton<RequestRateLimiter>();
         builder.Services.AddSingleton<SandboxCheckouts>();
         builder.Services.AddSingleton<SandboxService>();
+        builder.Services.AddSingleton<ApprovalService>();
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration("Delivery");
         builder.Services.AddSingleton<RunCancellations>();
         builder.Services.AddSingleton<IRunCancellationSignal>(sp => sp.GetRequiredService<RunCancellations>());
@@ -101,6 +102,7 @@ public static class ServerHost
         api.MapRepos();
         api.MapRuns();
         api.MapRunEvents();
+        api.MapRunApprovals();
         api.MapSandboxes();
         app.MapFallback(ApiBase + "/{**rest}", () => ApiResults.NotFound("Route not found"));
 

@@ -17,4 +17,10 @@ public static class RunEventTypes
     public const string ToolResult = "tool_result";
     public const string Usage = "usage";
     public const string Error = "error";
+
+    /// <summary>[beyond] a tool call waits for a person (interactive.md).</summary>
+    public const string ApprovalRequested = "approval_requested";
+
+    /// <summary>[beyond] a tool call was answered: by a rule, a person, a timeout, or its turn ending.</summary>
+    public const string ApprovalDecided = "approval_decided";
 }

@@ -30,6 +30,15 @@ public record RunDetail
 
     /// <summary>[beyond] the commit delivered to the working branch, if any.</summary>
     public string? Commit { get; init; }
+
+    /// <summary>[beyond] <c>auto</c> or <c>approval</c>.</summary>
+    public string PermissionMode { get; init; } = "auto";
+
+    /// <summary>[beyond] what the run waits for: <c>approval</c> (a pending approval), <c>input</c>, or null.</summary>
+    public string? Awaiting { get; init; }
+
+    /// <summary>[beyond] how many of its approvals are pending.</summary>
+    public int PendingApprovals { get; init; }
 }
 
 /// <summary>The base and working branch of a run.</summary>

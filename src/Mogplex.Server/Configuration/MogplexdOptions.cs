@@ -75,6 +75,9 @@ public sealed class RunsOptions
     [Range(0, 60)]
     public double StopGraceSeconds { get; set; } = 1;
 
+    /// <summary>How long a pending approval waits for a person before it is rejected (<c>by: timeout</c>).</summary>
+    public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Processes (and threads) one run may have at once; a fork past it fails the run.</summary>
     [Range(16, 1_000_000)]
     public long MaxProcesses { get; set; } = 1024;

@@ -107,7 +107,14 @@ public static class RunsEndpoints
     private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store)
     {
         var run = QueryValues.TryId(runId, out var id) ? await store.Runs.GetRunAsync(id, Caller.From(http).UserId, http.RequestAborted) : null;
-        return run is null ? ApiResults.NotFound("Run not found") : ApiResults.Ok(new RunEnvelope(RunMapper.ToDetail(run)));
+        if (run is null)
+        {
+            return ApiResults.NotFound("Run not found");
+        }
+
+        // Only a run in approval mode can wait for a person: the others cost no second read.
+        var pending = run.PermissionMode == "approval" ? (await store.Approvals.ListAsync(run.Id, pendingOnly: true, http.RequestAborted)).Count : 0;
+        return ApiResults.Ok(new RunEnvelope(RunMapper.ToDetail(run, pending)));
     }
 
     private static async Task<IResult> CancelAsync(string runId, HttpContext http, RunService runs)

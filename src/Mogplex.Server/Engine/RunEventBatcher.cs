@@ -22,6 +22,9 @@ public sealed class RunEventBatcher : IAsyncDisposable
     private readonly string _runId;
     private readonly TimeProvider _time;
     private readonly Task _pump;
+    private long _added;
+    private long _stored;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RunEventBatcher(IRunEventLog log, string runId, TimeProvider time)
     {
@@ -31,7 +34,27 @@ public sealed class RunEventBatcher : IAsyncDisposable
         _pump = PumpAsync();
     }
 
-    public ValueTask AddAsync(NewRunEvent e, CancellationToken ct) => _queue.Writer.WriteAsync(e, ct);
+    public ValueTask AddAsync(NewRunEvent e, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _added);
+        return _queue.Writer.WriteAsync(e, ct);
+    }
+
+    /// <summary>Waits until everything queued so far is stored, and goes on taking events (an event appended elsewhere then comes after them).</summary>
+    public async Task DrainAsync()
+    {
+        var target = Interlocked.Read(ref _added);
+        while (Interlocked.Read(ref _stored) < target && !_pump.IsCompleted)
+        {
+            var progress = Volatile.Read(ref _progress).Task;
+            if (Interlocked.Read(ref _stored) >= target)
+            {
+                break;
+            }
+
+            await Task.WhenAny(progress, _pump);
+        }
+    }
 
     /// <summary>Stores everything queued so far and stops; safe to call more than once.</summary>
     public async Task FlushAsync()
@@ -56,7 +79,9 @@ public sealed class RunEventBatcher : IAsyncDisposable
 
                 // Not cancellable: events already read from the harness are always stored.
                 await _log.AppendAsync(_runId, batch, _time.GetUtcNow(), CancellationToken.None);
+                Interlocked.Add(ref _stored, batch.Count);
                 batch.Clear();
+                Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         }
         catch (Exception ex)

@@ -12,6 +12,7 @@ using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
 using Mogplex.Server.Runs;
+using Mogplex.Server.Runs.Permissions;
 using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine;
@@ -215,10 +216,27 @@ public sealed class RunExecutor(
         await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
         var session = parser as ISessionProtocol;
+        // The output loop and the approvals watcher both talk to the session: one at a time.
+        var gate = new object();
         if (session is not null)
         {
             WriteSession(process, session);
         }
+
+        await using var approvals = session is not null && run.PermissionMode == "approval"
+            ? new ApprovalBroker(
+                store,
+                runEvents,
+                time,
+                run.Id,
+                RunPermissions.Resolver(run.PermissionMode, run.PermissionsJson),
+                session,
+                lines => WriteLines(process, lines),
+                () => batcher.DrainAsync(),
+                gate,
+                options.CurrentValue.ApprovalTimeout,
+                logger)
+            : null;
 
         var grace = TimeSpan.FromSeconds(options.CurrentValue.StopGraceSeconds);
         Task? stopping = null;
@@ -232,10 +250,39 @@ public sealed class RunExecutor(
             {
                 limit.StartLine();
                 watchdog.Observe(line.Text);
-                var parsed = parser.Parse(line);
+                IReadOnlyList<HarnessEvent> parsed;
+                IReadOnlyList<SessionSignal> signals = [];
+                lock (gate)
+                {
+                    parsed = parser.Parse(line);
+                    if (session is not null)
+                    {
+                        signals = session.TakeSignals();
+                    }
+                }
+
+                if (approvals is not null && signals.Count > 0)
+                {
+                    // Events the harness printed before its ask are stored before the ask.
+                    foreach (var e in parsed)
+                    {
+                        usage.Add(e.Usage);
+                        if (limit.TryAdmit())
+                        {
+                            await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
+                        }
+                    }
+
+                    parsed = [];
+                    await approvals.HandleAsync(signals);
+                }
+
                 if (session is not null)
                 {
-                    WriteSession(process, session);
+                    lock (gate)
+                    {
+                        WriteSession(process, session);
+                    }
                 }
 
                 foreach (var e in parsed)
@@ -270,6 +317,14 @@ public sealed class RunExecutor(
             }
 
             return (exit, parser, runEvents.Sanitizer);
+        }
+    }
+
+    private static void WriteLines(HarnessProcess process, IReadOnlyList<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            process.WriteLine(line);
         }
     }
 

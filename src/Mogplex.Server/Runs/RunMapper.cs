@@ -8,7 +8,9 @@ public static class RunMapper
 {
     public const string ApiBase = "/api/v1/mogplex";
 
-    public static RunDetail ToDetail(RunRecord run) => new()
+    /// <param name="run">The run as stored.</param>
+    /// <param name="pendingApprovals">How many of its approvals wait for a person (read only for runs in permission mode <c>approval</c>).</param>
+    public static RunDetail ToDetail(RunRecord run, int pendingApprovals = 0) => new()
     {
         RunId = run.Id,
         AiCallId = run.AiCallId,
@@ -29,6 +31,9 @@ public static class RunMapper
         StartedAt = run.StartedAt,
         FinishedAt = run.FinishedAt,
         Commit = run.Commit,
+        PermissionMode = run.PermissionMode,
+        PendingApprovals = pendingApprovals,
+        Awaiting = pendingApprovals > 0 && !Mogplex.Contracts.Runs.RunStatuses.IsTerminal(run.Status) ? "approval" : null,
     };
 
     public static StartedRun ToStarted(RunRecord run, bool replayed) => new(ToDetail(run), replayed);

@@ -74,6 +74,9 @@ public sealed class RunService(
             ConversationId = input.ConversationId,
             WorkspaceSessionId = input.WorkspaceSessionId,
             Mode = input.Mode,
+            PermissionMode = input.PermissionMode,
+            PermissionsJson = input.PermissionsJson,
+            Model = input.Model,
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -13,6 +13,17 @@ public sealed record StartRunInput(
     string? WorkspaceSessionId,
     string? Mode)
 {
+    /// <summary>[beyond] <c>auto</c> (default) or <c>approval</c>.</summary>
+    public string PermissionMode { get; init; } = "auto";
+
+    /// <summary>[beyond] the rules, normalized (<c>{"allow":[…],"ask":[…],"deny":[…]}</c>), or null.</summary>
+    public string? PermissionsJson { get; init; }
+
+    /// <summary>[beyond] the model slug, or null for the server's.</summary>
+    public string? Model { get; init; }
+
+    public const int MaxModelLength = 100;
+
     public const int MaxPromptLength = 100_000;
     public const int MaxOptionalLength = 1_000;
 
@@ -70,7 +81,48 @@ public sealed record StartRunInput(
             optional[i] = v.GetString()!.Trim();
         }
 
-        return (new StartRunInput(repo.GetString()!.Trim(), prompt, harness, branches, optional[0], optional[1], optional[2]), null);
+        var permissionMode = "auto";
+        if (body.TryGetProperty("permissionMode", out var pm) && pm.ValueKind != JsonValueKind.Null)
+        {
+            if (pm.ValueKind != JsonValueKind.String || pm.GetString()!.Trim() is not ("auto" or "approval"))
+            {
+                return (null, "permissionMode must be auto or approval");
+            }
+
+            permissionMode = pm.GetString()!.Trim();
+        }
+
+        string? permissionsJson = null;
+        if (body.TryGetProperty("permissions", out var perms) && perms.ValueKind != JsonValueKind.Null)
+        {
+            var (rules, rulesError) = Permissions.RunPermissions.Parse(perms);
+            if (rules is null)
+            {
+                return (null, rulesError);
+            }
+
+            permissionsJson = Permissions.RunPermissions.ToJson(rules);
+        }
+
+        string? model = null;
+        if (body.TryGetProperty("model", out var m) && m.ValueKind != JsonValueKind.Null)
+        {
+            var text = m.ValueKind == JsonValueKind.String ? m.GetString()!.Trim() : "";
+            // A slug: it reaches a harness's command line, so it never looks like an option.
+            if (text.Length is 0 or > MaxModelLength || !char.IsAsciiLetterOrDigit(text[0]) || !text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':' or '/'))
+            {
+                return (null, "Invalid model");
+            }
+
+            model = text;
+        }
+
+        return (new StartRunInput(repo.GetString()!.Trim(), prompt, harness, branches, optional[0], optional[1], optional[2])
+        {
+            PermissionMode = permissionMode,
+            PermissionsJson = permissionsJson,
+            Model = model,
+        }, null);
     }
 
     /// <summary>
@@ -89,6 +141,22 @@ public sealed record StartRunInput(
             w.WriteBoolean("createBranch", Branches.CreateBranch);
             w.WriteString("harness", Harness);
             w.WriteString("mode", Mode);
+            // [beyond] fields only when set: a request without them hashes as before.
+            if (Model is not null)
+            {
+                w.WriteString("model", Model);
+            }
+
+            if (PermissionMode != "auto")
+            {
+                w.WriteString("permissionMode", PermissionMode);
+            }
+
+            if (PermissionsJson is not null)
+            {
+                w.WriteString("permissions", PermissionsJson);
+            }
+
             w.WriteString("prompt", Prompt);
             w.WriteString("repoId", RepoId);
             w.WriteString("rootDirectory", root);

@@ -62,9 +62,10 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
             var created = await PostgresRunReader.QuerySingleAsync(c, Command(
                 $"""
                 INSERT INTO runs (id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch,
-                                  root_directory, prompt, conversation_id, workspace_session_id, mode, created_at, updated_at)
+                                  root_directory, prompt, conversation_id, workspace_session_id, mode, permission_mode, permissions_json, model,
+                                  created_at, updated_at)
                 VALUES (@Id, @UserId, @RepoId, @AiCallId, @Harness, @Status, @BaseBranch, @WorkingBranch, @CreateBranch,
-                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @At, @At)
+                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @PermissionMode, @PermissionsJson, @Model, @At, @At)
                 RETURNING {PostgresRunReader.Columns}
                 """,
                 new
@@ -83,6 +84,9 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                     run.ConversationId,
                     run.WorkspaceSessionId,
                     run.Mode,
+                    run.PermissionMode,
+                    run.PermissionsJson,
+                    run.Model,
                     At = at,
                 },
                 t,

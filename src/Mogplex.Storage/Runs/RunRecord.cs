@@ -17,6 +17,15 @@ public sealed record RunRecord
     public string? ConversationId { get; init; }
     public string? WorkspaceSessionId { get; init; }
     public string? Mode { get; init; }
+
+    /// <summary>[beyond] <c>auto</c> or <c>approval</c> (interactive.md).</summary>
+    public string PermissionMode { get; init; } = "auto";
+
+    /// <summary>[beyond] the run's permission rules as given: <c>{"allow":[…],"ask":[…],"deny":[…]}</c>, or null.</summary>
+    public string? PermissionsJson { get; init; }
+
+    /// <summary>[beyond] the model the run asked for (null: the server's).</summary>
+    public string? Model { get; init; }
     public string? SandboxRecordId { get; init; }
     public string? SandboxId { get; init; }
     public string? Error { get; init; }

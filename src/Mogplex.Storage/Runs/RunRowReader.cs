@@ -18,7 +18,7 @@ public abstract class RunRowReader
         "id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch, root_directory, " +
         "prompt, conversation_id, workspace_session_id, mode, sandbox_record_id, sandbox_id, error, runtime_run_id, " +
         "input_tokens, cached_input_tokens, output_tokens, cost_usd, commit_sha, created_at, updated_at, started_at, " +
-        "finished_at, cancel_requested_at, lease_owner, lease_expires_at";
+        "finished_at, cancel_requested_at, lease_owner, lease_expires_at, permission_mode, permissions_json, model";
 
     /// <summary>The run on the reader's current row.</summary>
     public RunRecord Read(DbDataReader row) => new()
@@ -53,6 +53,9 @@ public abstract class RunRowReader
         CancelRequestedAt = ReadOptionalTime(row, 27),
         LeaseOwner = ReadText(row, 28),
         LeaseExpiresAt = ReadOptionalTime(row, 29),
+        PermissionMode = row.GetString(30),
+        PermissionsJson = ReadText(row, 31),
+        Model = ReadText(row, 32),
     };
 
     /// <summary>The only row of the result, or null when there is none (throws on a second row, as Dapper's QuerySingleOrDefault does).</summary>

@@ -23,7 +23,7 @@ public sealed class AgentHarnessRunTests
 
     private const string PlainValue = "plain-visible-value-8841";
 
-    private static async Task<(ServerFixture Server, ModelStandInServer Model, HttpClient Client, string Repo, string Source)> StartAsync(Func<ModelStandInServer, IDictionary<string, string?>>? overrides = null)
+    internal static async Task<(ServerFixture Server, ModelStandInServer Model, HttpClient Client, string Repo, string Source)> StartAsync(Func<ModelStandInServer, IDictionary<string, string?>>? overrides = null)
     {
         var model = await ModelStandInServer.StartAsync();
         var config = new Dictionary<string, string?>

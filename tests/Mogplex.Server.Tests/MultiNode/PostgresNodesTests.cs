@@ -118,6 +118,46 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
         }
     }
 
+    /// <summary>A person decides on node A while node B runs the harness: the decision crosses through the database and its notification.</summary>
+    [Theory]
+    [InlineData("codex")]
+    [InlineData("claude-code")]
+    public async Task ApprovalDecidedOnNodeA_ReachesTheHarnessOnNodeB(string harness)
+    {
+        await using var model = await Mogplex.Testing.ModelStandIn.ModelStandInServer.StartAsync();
+        await using var nodes = await StartNodesAsync(
+            new() { ["RateLimits:RequestsPerWindow"] = "100000" },
+            b: new()
+            {
+                ["Runs:Workers"] = "true",
+                ["Sandbox:Isolation"] = "bwrap",
+                ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
+                ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",
+                ["Harnesses:Codex:Secrets:MODEL_KEY"] = "stand-in-key",
+                ["Harnesses:ClaudeCode:BaseUrl"] = model.AnthropicBaseUrl,
+                ["Harnesses:ClaudeCode:Secrets:ANTHROPIC_API_KEY"] = "stand-in-key",
+            });
+        var client = nodes.A.Client(await nodes.A.CreateTokenAsync());
+        var (repo, source) = await GitRepos.LinkAsync(nodes.A);
+        var started = await ApiClient.StartRunAsync(client, new { repoId = repo, harness, prompt = "[[write hello.txt hi]]", createBranch = true, workingBranch = "w/nodes-" + harness, permissionMode = "approval" });
+        var runId = started.Data.GetProperty("runId").GetString()!;
+
+        var pending = await Waits.UntilAsync(
+            async () => (await ApiClient.GetAsync(client, $"/runs/{runId}/approvals")).Data.GetProperty("approvals").EnumerateArray().FirstOrDefault(),
+            a => a.ValueKind == System.Text.Json.JsonValueKind.Object,
+            TimeSpan.FromSeconds(60),
+            "an approval asked on node B");
+        var decided = await ApiClient.PostAsync(client, $"/runs/{runId}/approvals/{pending.GetProperty("id").GetString()}", """{"decision":"approve"}""");
+        var run = await EngineTestKit.WaitTerminalAsync(client, runId, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HttpStatusCode.OK, decided.Status);
+        Assert.True(run.GetProperty("status").GetString() == "success", run.ToString());
+        Assert.Equal("hi", GitRepos.Git(source, "show", $"w/nodes-{harness}:hello.txt"));
+        var nodeB = nodes.B.Services.GetRequiredService<ServeSettings>().NodeId;
+        var preparing = (await EngineTestKit.AllEventsAsync(client, runId)).First(e => e.GetProperty("message").GetString() == "Preparing sandbox");
+        Assert.Equal(nodeB, preparing.GetProperty("payload").GetProperty("node").GetString());
+    }
+
     private async Task<Nodes> StartNodesAsync(Dictionary<string, string?>? overrides = null, Dictionary<string, string?>? b = null)
     {
         var (connectionString, schema) = await cluster.CreateSchemaAsync(ServerFixture.Ct);

@@ -20,6 +20,9 @@ public abstract partial class StoreConformanceTests
             WorkspaceSessionId = "ws-1",
             Mode = "plan",
             Prompt = "Fix the build, then the tests",
+            PermissionMode = "approval",
+            PermissionsJson = """{"allow":["bash:git *"]}""",
+            Model = "gpt-5.5-mini",
         };
         await store.Runs.CreateRunAsync(CreateCommand(run, "key-1"), Ct);
         Time.Advance(TimeSpan.FromSeconds(1));
@@ -57,6 +60,9 @@ public abstract partial class StoreConformanceTests
             CreateBranch = true,
             RootDirectory = run.RootDirectory,
             Prompt = "Fix the build, then the tests",
+            PermissionMode = "approval",
+            PermissionsJson = """{"allow":["bash:git *"]}""",
+            Model = "gpt-5.5-mini",
             ConversationId = "conv-1",
             WorkspaceSessionId = "ws-1",
             Mode = "plan",

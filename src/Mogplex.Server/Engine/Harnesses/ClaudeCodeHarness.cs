@@ -20,6 +20,9 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
 
     public string Name => "claude-code";
 
+    /// <summary>Claude's own settings in permission mode <c>approval</c>: ask about every tool.</summary>
+    public const string AskEverything = """{"permissions":{"ask":["Bash","Edit","Write","MultiEdit","NotebookEdit","WebFetch","WebSearch","Read","Glob","Grep"]}}""";
+
     public ProcessSpec BuildProcess(HarnessContext context)
     {
         var o = options.CurrentValue.ClaudeCode;
@@ -29,7 +32,11 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
         env["CLAUDE_CONFIG_DIR"] = state;
         env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
         env["CLAUDE_CODE_MAX_RETRIES"] = "0";
-        env["IS_SANDBOX"] = "1";
+        var approval = context.Run.PermissionMode == "approval";
+        if (!approval)
+        {
+            env["IS_SANDBOX"] = "1";
+        }
         if (!string.IsNullOrWhiteSpace(o.BaseUrl))
         {
             env["ANTHROPIC_BASE_URL"] = ModelEndpoint.Root(o.BaseUrl);
@@ -41,10 +48,16 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
             env[k] = v;
         }
 
-        List<string> args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions", "--no-session-persistence"];
-        if (!string.IsNullOrWhiteSpace(o.Model))
+        List<string> args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--no-session-persistence"];
+        // Approval: Claude asks about every tool (its own defaults skip read-only Bash) and we answer
+        // (--permission-prompt-tool stdio); the server's policy decides, not Claude's rules.
+        args.AddRange(approval
+            ? ["--permission-mode", "default", "--permission-prompt-tool", "stdio", "--settings", AskEverything]
+            : ["--permission-mode", "bypassPermissions"]);
+        var model = string.IsNullOrWhiteSpace(context.Run.Model) ? o.Model : context.Run.Model;
+        if (!string.IsNullOrWhiteSpace(model))
         {
-            args.AddRange(["--model", o.Model]);
+            args.AddRange(["--model", model]);
         }
 
         args.AddRange(o.ExtraArguments);
@@ -63,7 +76,11 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
     public IHarnessOutputParser CreateParser(HarnessContext context)
     {
         var o = options.CurrentValue.ClaudeCode;
-        var model = string.IsNullOrWhiteSpace(o.Model) ? null : o.Model;
-        return new ClaudeCodeOutputParser(new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)), context.Run.Prompt);
+        var model = !string.IsNullOrWhiteSpace(context.Run.Model) ? context.Run.Model : string.IsNullOrWhiteSpace(o.Model) ? null : o.Model;
+        return new ClaudeCodeOutputParser(
+            new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)),
+            context.Run.Prompt,
+            serveApprovals: context.Run.PermissionMode == "approval",
+            paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory));
     }
 }

@@ -68,18 +68,26 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
     public IHarnessOutputParser CreateParser(HarnessContext context)
     {
         var o = options.CurrentValue.Codex;
+        var model = NullIfBlank(context.Run.Model) ?? NullIfBlank(o.Model);
+        var approval = context.Run.PermissionMode == "approval";
         return new CodexAppServerParser(
             context.Run.Prompt,
-            ThreadStart(context, NullIfBlank(o.Model)),
-            new HarnessParserContext(SandboxPaths.For(context), NullIfBlank(o.Model), ModelEndpoint.Host(o.BaseUrl, VendorHost)));
+            ThreadStart(context, model, approval),
+            new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)),
+            serveApprovals: approval,
+            paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory));
     }
 
-    /// <summary><c>thread/start</c>: the run's folder, the model, nothing asked (<c>never</c>), Codex's own sandbox off inside ours.</summary>
-    public static System.Text.Json.Nodes.JsonObject ThreadStart(HarnessContext context, string? model) => new()
+    /// <summary>
+    /// <c>thread/start</c>: the run's folder, the model, Codex's own sandbox off inside ours; nothing
+    /// asked (<c>never</c>), or in permission mode <c>approval</c> every command and patch
+    /// (<c>untrusted</c>), which the server's policy answers.
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject ThreadStart(HarnessContext context, string? model, bool approval = false) => new()
     {
         ["cwd"] = context.WorkingDirectory,
         ["model"] = model,
-        ["approvalPolicy"] = "never",
+        ["approvalPolicy"] = approval ? "untrusted" : "never",
         ["sandbox"] = "danger-full-access",
         ["ephemeral"] = true,
     };

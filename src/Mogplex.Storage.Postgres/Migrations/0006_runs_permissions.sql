@@ -1,0 +1,5 @@
+-- [beyond] interactive.md: a run's permission mode ('auto' as before, or 'approval'), its rules as
+-- given (JSON), and the model it asked for.
+ALTER TABLE runs ADD COLUMN permission_mode text NOT NULL DEFAULT 'auto' CHECK (permission_mode IN ('auto','approval'));
+ALTER TABLE runs ADD COLUMN permissions_json text;
+ALTER TABLE runs ADD COLUMN model text;
