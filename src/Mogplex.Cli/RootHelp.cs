@@ -18,6 +18,8 @@ public static class RootHelp
         output.WriteLine("  runs events <runId> [--follow]  print or tail a run's events");
         output.WriteLine("  runs cancel <runId>             cancel a run");
         output.WriteLine("  runs list                       list your runs, newest first");
+        output.WriteLine("  runs approvals <runId>          what a run waits for (mogplexd)");
+        output.WriteLine("  runs approve|reject <runId> <approvalId>  answer it (mogplexd)");
         output.WriteLine("  sandboxes list                  list sandboxes");
         output.WriteLine("  sandboxes stop <id>             stop a sandbox");
         output.WriteLine();

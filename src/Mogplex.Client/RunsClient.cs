@@ -111,6 +111,53 @@ public sealed class RunsClient(MogplexClient client)
     }
 
     /// <summary>
+    /// [beyond] <c>GET /runs/{id}/approvals</c>: <c>{approvals}</c> (pending, or every one), or null
+    /// when the server has no such route (the hosted service).
+    /// </summary>
+    public async Task<JsonElement?> ApprovalsAsync(string runId, bool all, CancellationToken ct)
+    {
+        using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/approvals", ("status", all ? "all" : "pending"));
+        return await WithoutRouteAsNullAsync(request, ct);
+    }
+
+    /// <summary>
+    /// [beyond] <c>POST /runs/{id}/approvals/{approvalId}</c>: <c>{approval}</c>, or null when the
+    /// server has no such route. A closed approval is an <see cref="ApiException"/> (409 APPROVAL_CLOSED).
+    /// </summary>
+    public async Task<JsonElement?> DecideAsync(string runId, string approvalId, bool approve, string? reason, CancellationToken ct)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("decision", approve ? "approve" : "reject");
+            if (reason is not null)
+            {
+                writer.WriteString("reason", reason);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/approvals/{MogplexClient.Id(approvalId)}");
+        request.Content = new ByteArrayContent(buffer.WrittenMemory.ToArray());
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return await WithoutRouteAsNullAsync(request, ct);
+    }
+
+    private async Task<JsonElement?> WithoutRouteAsNullAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await client.SendAsync(request, ct);
+        }
+        catch (ApiException e) when (!e.IsEnvelope && e.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// [beyond] <c>GET /runs</c>: <c>{runs, nextCursor}</c>, or null when the server has no such
     /// route (a 404 or 405 without the API envelope).
     /// </summary>

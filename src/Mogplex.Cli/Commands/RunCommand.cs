@@ -17,7 +17,21 @@ public sealed record RunOptions(
     string? Root,
     string? IdempotencyKey,
     bool Json,
-    IReadOnlyList<string> Prompt);
+    IReadOnlyList<string> Prompt)
+{
+    /// <summary>[beyond] <c>auto</c> or <c>approval</c> (mogplexd); null: the server's default.</summary>
+    public string? PermissionMode { get; init; }
+
+    /// <summary>[beyond] the harness's model for this run.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>[beyond] permission rules (<c>kind:glob</c>), each list sent only when given.</summary>
+    public IReadOnlyList<string> Allow { get; init; } = [];
+
+    public IReadOnlyList<string> Ask { get; init; } = [];
+
+    public IReadOnlyList<string> Deny { get; init; } = [];
+}
 
 /// <summary><c>mogplex run --repo &lt;id&gt; [flags] "&lt;prompt&gt;"</c>: starts a run.</summary>
 public static class RunCommand
@@ -38,12 +52,18 @@ public static class RunCommand
         var root = new Option<string?>("--root") { Description = "Monorepo subpath to work in (default: the repo's root)", HelpName = "dir" };
         var key = new Option<string?>("--idempotency-key") { Description = "Your own key to make retries safe (default: a fresh UUID)", HelpName = "k" };
         var json = new Option<bool>("--json") { Description = "Print the run object (with replayed) as one JSON line", Arity = ArgumentArity.Zero };
+        var permissionMode = new Option<string?>("--permission-mode") { Description = "auto (nothing is asked) or approval: each tool call goes through the rules, the rest waits for `mogplex runs approve` (mogplexd)", HelpName = "auto|approval" };
+        permissionMode.AcceptOnlyFromAmong("auto", "approval");
+        var model = new Option<string?>("--model") { Description = "The harness's model for this run (default: the server's)", HelpName = "slug" };
+        var allow = new Option<string[]>("--allow") { Description = "A rule answered yes without asking, e.g. 'bash:git status*' (repeatable; mogplexd)", HelpName = "rule" };
+        var ask = new Option<string[]>("--ask") { Description = "A rule that always asks (repeatable; mogplexd)", HelpName = "rule" };
+        var deny = new Option<string[]>("--deny") { Description = "A rule answered no without asking, e.g. 'bash:git push*' (repeatable; mogplexd)", HelpName = "rule" };
         var prompt = new Argument<string[]>("prompt") { Description = "The prompt (words are joined by spaces); - or none with stdin piped reads it from stdin", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command(
             "run",
             "Start a run.\n\nExample:\n  mogplex run --repo 7f3c... --create-branch --branch fix/readme \"Fix the typo in README.md\"")
         {
-            repo, harness, baseBranch, branch, createBranch, root, key, json, prompt,
+            repo, harness, baseBranch, branch, createBranch, root, key, json, permissionMode, model, allow, ask, deny, prompt,
         };
         command.SetAction((parse, ct) => RunAsync(
             context,
@@ -56,7 +76,14 @@ public static class RunCommand
                 parse.GetValue(root),
                 parse.GetValue(key),
                 parse.GetValue(json),
-                parse.GetValue(prompt) ?? []),
+                parse.GetValue(prompt) ?? [])
+            {
+                PermissionMode = parse.GetValue(permissionMode),
+                Model = parse.GetValue(model),
+                Allow = parse.GetValue(allow) ?? [],
+                Ask = parse.GetValue(ask) ?? [],
+                Deny = parse.GetValue(deny) ?? [],
+            },
             ct));
         return command;
     }
@@ -160,6 +187,28 @@ public static class RunCommand
             }
 
             WriteIfSet(writer, "rootDirectory", options.Root);
+            WriteIfSet(writer, "permissionMode", options.PermissionMode);
+            WriteIfSet(writer, "model", options.Model);
+            if (options.Allow.Count + options.Ask.Count + options.Deny.Count > 0)
+            {
+                writer.WriteStartObject("permissions");
+                foreach (var (name, rules) in new[] { ("allow", options.Allow), ("ask", options.Ask), ("deny", options.Deny) })
+                {
+                    if (rules.Count > 0)
+                    {
+                        writer.WriteStartArray(name);
+                        foreach (var rule in rules)
+                        {
+                            writer.WriteStringValue(rule);
+                        }
+
+                        writer.WriteEndArray();
+                    }
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 

@@ -7,11 +7,14 @@ namespace Mogplex.Cli.Commands;
 public static class RunsCommand
 {
     public static Command Create(CliContext context) =>
-        new("runs", "Inspect, follow and cancel runs.")
+        new("runs", "Inspect, follow and cancel runs; answer their approvals.")
         {
             RunsGetCommand.Create(context),
             RunsEventsCommand.Create(context),
             RunsCancelCommand.Create(context),
             RunsListCommand.Create(context),
+            RunsApprovalsCommand.Create(context),
+            RunsDecideCommand.Create(context, approve: true),
+            RunsDecideCommand.Create(context, approve: false),
         };
 }
