@@ -169,6 +169,56 @@ public sealed class SandboxServerUserTests
         }
     }
 
+    /// <summary>
+    /// A run that makes its sandbox hard to remove (folders without permissions, a read-only tree,
+    /// a tree deeper than PATH_MAX) still has it removed when the sandbox stops: as root, and as an
+    /// unprivileged server, for which the permissions really bind.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ServerUsers))]
+    public async Task ObstructedSandbox_StopRemovesItsFolder(string user)
+    {
+        var (mogplexd, server, client, repoId) = await StartAsync(user);
+        await using var _ = mogplexd;
+        using var __ = client;
+        var script = string.Join('\n',
+            "mkdir -p ../home/locked/inner && touch ../home/locked/inner/f && chmod 000 ../home/locked/inner ../home/locked",
+            "mkdir -p ../home/ro/a/b && touch ../home/ro/a/b/f && chmod -R a-w ../home/ro",
+            "(cd ../home && for i in $(seq 120); do mkdir -p d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d && cd d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d; done && touch f && chmod 000 ..)",
+            "mkdir -p sub && touch sub/f && chmod 000 sub",
+            "echo obstructed");
+        var runId = await ExecRuns.StartRunAsync(client, repoId, script, "obstruct-" + user);
+        var run = await ExecRuns.WaitForStatusAsync(client, runId, RunStatuses.IsTerminal);
+        var messages = (await ExecRuns.EventsAsync(client, runId)).Select(e => e.Message ?? "").ToList();
+        Assert.True(messages.Contains("obstructed"), string.Join('\n', messages));
+        var folder = Path.Combine(mogplexd.DataDir, "sandboxes", run.SandboxRecordId!);
+        Assert.True(Directory.Exists(folder));
+
+        using var stop = await client.PostAsync(new Uri($"{Curl.ApiBase}/sandboxes/{run.SandboxRecordId}/stop", UriKind.Relative), null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, stop.StatusCode);
+        Assert.False(Directory.Exists(folder), "the obstructed sandbox folder is still there");
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    /// <summary>Delivery's limits hold whoever the server runs as: a sparse 2 GB file fails the run naming it, nothing is pushed.</summary>
+    [Theory]
+    [MemberData(nameof(ServerUsers))]
+    public async Task OversizedFile_IsNotDelivered_TheRunNamesIt(string user)
+    {
+        var (mogplexd, server, client, repoId) = await StartAsync(user, new Dictionary<string, string?> { ["MOGPLEXD_Delivery__MaxFileBytes"] = "1048576" });
+        await using var _ = mogplexd;
+        using var __ = client;
+
+        var runId = await ExecRuns.StartRunAsync(client, repoId, "truncate -s 2G sparse.bin && echo ok > small.txt", "oversized-" + user);
+        var run = await ExecRuns.WaitForStatusAsync(client, runId, RunStatuses.IsTerminal);
+
+        Assert.Equal(RunStatuses.Failed, run.Status);
+        Assert.Contains("'sparse.bin'", run.Error, StringComparison.Ordinal);
+        Assert.Contains("Delivery:MaxFileBytes", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, await server.StopAsync());
+    }
+
     /// <summary>Unconfined runs die with nothing to end them: a restarted server ends every process a killed one left.</summary>
     [Fact]
     public async Task IsolationNone_KillNine_RestartEndsEveryProcessOfTheRunsItOwned()
