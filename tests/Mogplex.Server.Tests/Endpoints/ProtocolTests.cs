@@ -173,9 +173,17 @@ public sealed class ProtocolTests
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/v1/mogplex/runs").GetProperty("post").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/v1/mogplex/runs").GetProperty("get").ValueKind);
         Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/v1/mogplex/runs/{runId}/events").GetProperty("get").ValueKind);
-        foreach (var p in new[] { "/api/v1/mogplex/repos", "/api/v1/mogplex/runs/{runId}", "/api/v1/mogplex/runs/{runId}/cancel", "/api/v1/mogplex/sandboxes", "/api/v1/mogplex/sandboxes/{id}/logs", "/api/v1/mogplex/sandboxes/{id}/stop" })
+        foreach (var p in new[] { "/api/v1/mogplex/repos", "/api/v1/mogplex/runs/{runId}", "/api/v1/mogplex/runs/{runId}/cancel", "/api/v1/mogplex/sandboxes", "/api/v1/mogplex/sandboxes/{id}/logs", "/api/v1/mogplex/sandboxes/{id}/stop", "/api/v1/mogplex/runs/{runId}/approvals" })
         {
             Assert.True(paths.TryGetProperty(p, out _), $"OpenAPI document lacks {p}");
+        }
+
+        // [beyond] deciding an approval: its body, its answer, and the 409 with the stored approval.
+        var decide = paths.GetProperty("/api/v1/mogplex/runs/{runId}/approvals/{approvalId}").GetProperty("post");
+        Assert.Equal(JsonValueKind.Object, decide.GetProperty("requestBody").ValueKind);
+        foreach (var status in new[] { "200", "400", "404", "409" })
+        {
+            Assert.True(decide.GetProperty("responses").TryGetProperty(status, out _), $"POST approvals/{{approvalId}} does not document {status}");
         }
     }
 
