@@ -18,6 +18,12 @@ public static class RunEventTypes
     public const string Usage = "usage";
     public const string Error = "error";
 
+    /// <summary>[beyond] a turn of the harness's session began (interactive.md): <c>{turnId}</c>.</summary>
+    public const string TurnStarted = "turn_started";
+
+    /// <summary>[beyond] a turn ended: <c>{turnId, status: completed|interrupted|failed, error?, usage}</c> (usage: this turn's delta).</summary>
+    public const string TurnCompleted = "turn_completed";
+
     /// <summary>[beyond] a tool call waits for a person (interactive.md).</summary>
     public const string ApprovalRequested = "approval_requested";
 

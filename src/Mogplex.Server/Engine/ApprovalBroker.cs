@@ -90,7 +90,7 @@ public sealed class ApprovalBroker(
             DetailsJson = events.Sanitizer.SanitizeString(details.ToJsonString()),
             CreatedAt = time.GetUtcNow(),
         };
-        var requested = events.Create(RunEventTypes.ApprovalRequested, $"{call.Action}: {call.Target}", call.ToolName, new JsonObject
+        var requested = events.Create(RunEventTypes.ApprovalRequested, $"{call.Action}: {call.Target} (approval {id}: mogplex runs approve|reject)", call.ToolName, new JsonObject
         {
             ["approvalId"] = id,
             ["action"] = call.Action,

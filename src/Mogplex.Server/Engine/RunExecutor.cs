@@ -261,6 +261,14 @@ public sealed class RunExecutor(
                     }
                 }
 
+                foreach (var turn in signals)
+                {
+                    if (TurnEvent(runEvents, turn) is { } turnEvent && limit.TryAdmit())
+                    {
+                        await batcher.AddAsync(turnEvent, CancellationToken.None);
+                    }
+                }
+
                 if (approvals is not null && signals.Count > 0)
                 {
                     // Events the harness printed before its ask are stored before the ask.
@@ -319,6 +327,20 @@ public sealed class RunExecutor(
             return (exit, parser, runEvents.Sanitizer);
         }
     }
+
+    /// <summary><c>turn_started</c> / <c>turn_completed</c> (with the turn's own usage) for a session's turn signals; null for other signals.</summary>
+    private static NewRunEvent? TurnEvent(RunEvents events, SessionSignal signal) => signal switch
+    {
+        SessionSignal.TurnStarted s => events.Create(RunEventTypes.TurnStarted, "Turn started", payload: new JsonObject { ["turnId"] = s.TurnId }),
+        SessionSignal.TurnCompleted c => events.Create(RunEventTypes.TurnCompleted, c.Status == "completed" ? "Turn completed" : $"Turn {c.Status}", payload: new JsonObject
+        {
+            ["turnId"] = c.TurnId,
+            ["status"] = c.Status,
+            ["error"] = c.Error,
+            ["usage"] = c.Usage is { } u ? new JsonObject { ["input"] = u.InputTokens, ["cachedInput"] = u.CachedInputTokens, ["output"] = u.OutputTokens, ["costUsd"] = u.CostUsd } : null,
+        }),
+        _ => null,
+    };
 
     private static void WriteLines(HarnessProcess process, IReadOnlyList<string> lines)
     {

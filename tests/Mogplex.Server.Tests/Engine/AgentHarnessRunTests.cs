@@ -94,6 +94,18 @@ public sealed class AgentHarnessRunTests
 
         var started = events.Single(e => e.GetProperty("type").GetString() == "stream_started");
         Assert.Equal(modelName, started.GetProperty("payload").GetProperty("model").GetString());
+
+        // One turn, in order around the agent's steps, with that turn's usage.
+        var turnStarted = types.IndexOf("turn_started");
+        var turnCompleted = types.IndexOf("turn_completed");
+        Assert.InRange(turnStarted, 0, types.IndexOf("tool_call"));
+        Assert.True(turnCompleted > types.IndexOf("assistant_message"), string.Join(",", types));
+        Assert.Equal(1, types.Count(t => t == "turn_completed"));
+        var turn = events[turnCompleted].GetProperty("payload");
+        Assert.Equal("completed", turn.GetProperty("status").GetString());
+        Assert.Equal(events[turnStarted].GetProperty("payload").GetProperty("turnId").GetString(), turn.GetProperty("turnId").GetString());
+        Assert.Equal(200, turn.GetProperty("usage").GetProperty("input").GetInt64());
+        Assert.Equal(40, turn.GetProperty("usage").GetProperty("output").GetInt64());
         Assert.Equal(200, run.GetProperty("usage").GetProperty("inputTokens").GetInt64());
         Assert.Equal(40, run.GetProperty("usage").GetProperty("outputTokens").GetInt64());
     }
