@@ -161,10 +161,10 @@ public sealed class RunsClient(MogplexClient client)
     /// [beyond] <c>GET /runs</c>: <c>{runs, nextCursor}</c>, or null when the server has no such
     /// route (a 404 or 405 without the API envelope).
     /// </summary>
-    public async Task<JsonElement?> ListAsync(string? repoId, string? status, int? limit, string? cursor, CancellationToken ct)
+    public async Task<JsonElement?> ListAsync(string? repoId, string? status, int? limit, string? cursor, CancellationToken ct, string? awaiting = null)
     {
         using var request = client.NewRequest(
-            HttpMethod.Get, "/runs", ("repo_id", repoId), ("status", status), ("limit", MogplexClient.Number(limit)), ("cursor", cursor));
+            HttpMethod.Get, "/runs", ("repo_id", repoId), ("status", status), ("awaiting", awaiting), ("limit", MogplexClient.Number(limit)), ("cursor", cursor));
         try
         {
             return await client.SendAsync(request, ct);

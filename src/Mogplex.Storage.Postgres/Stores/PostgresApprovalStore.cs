@@ -90,6 +90,16 @@ internal sealed class PostgresApprovalStore(PostgresDatabase db, PostgresRunChan
     public Task<ApprovalRecord?> GetAsync(string runId, string approvalId, CancellationToken cancellationToken) =>
         db.ReadAsync(async c => (await c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"{Select} WHERE run_id = @runId AND id = @approvalId", new { runId, approvalId }, cancellationToken: cancellationToken)))?.ToRecord(), cancellationToken);
 
+    public Task<IReadOnlyDictionary<string, int>> CountPendingAsync(IReadOnlyList<string> runIds, CancellationToken cancellationToken) =>
+        runIds.Count == 0
+            ? Task.FromResult<IReadOnlyDictionary<string, int>>(new Dictionary<string, int>())
+            : db.ReadAsync<IReadOnlyDictionary<string, int>>(
+                async c => (await c.QueryAsync<(string RunId, long Count)>(new CommandDefinition(
+                    "SELECT run_id, count(*) FROM approvals WHERE status = 'pending' AND run_id = ANY(@runIds) GROUP BY run_id",
+                    new { runIds = runIds.ToArray() },
+                    cancellationToken: cancellationToken))).ToDictionary(r => r.RunId, r => (int)r.Count, StringComparer.Ordinal),
+                cancellationToken);
+
     public async Task<(DecideApprovalOutcome Outcome, ApprovalRecord? Approval)> DecideAsync(ApprovalDecision decision, CancellationToken cancellationToken)
     {
         var result = await db.WriteAsync<(DecideApprovalOutcome, ApprovalRecord?)>(async (c, t) =>

@@ -121,6 +121,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
             WHERE (@UserId::text IS NULL OR user_id = @UserId)
               AND (@RepoId::text IS NULL OR repo_id = @RepoId)
               AND (@Status::text IS NULL OR status = @Status)
+              AND (NOT @AwaitingApproval OR (status IN ('pending','streaming') AND EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id AND a.status = 'pending')))
               AND (@AfterAt::timestamptz IS NULL OR (created_at, id) < (@AfterAt, @AfterId::text COLLATE "C"))
             ORDER BY created_at DESC, id DESC
             LIMIT @Limit
@@ -130,6 +131,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                 query.UserId,
                 query.RepoId,
                 query.Status,
+                query.AwaitingApproval,
                 AfterAt = query.After is null ? (DateTimeOffset?)null : PostgresTime.ToDb(query.After.CreatedAt),
                 AfterId = query.After?.RunId,
                 query.Limit,

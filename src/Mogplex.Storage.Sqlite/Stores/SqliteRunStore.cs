@@ -107,6 +107,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
             WHERE (@UserId IS NULL OR user_id = @UserId)
               AND (@RepoId IS NULL OR repo_id = @RepoId)
               AND (@Status IS NULL OR status = @Status)
+              AND (@AwaitingApproval = 0 OR (status IN ('pending','streaming') AND EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id AND a.status = 'pending')))
               AND (@AfterAt IS NULL OR created_at < @AfterAt OR (created_at = @AfterAt AND id < @AfterId))
             ORDER BY created_at DESC, id DESC
             LIMIT @Limit
@@ -116,6 +117,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                 query.UserId,
                 query.RepoId,
                 query.Status,
+                AwaitingApproval = query.AwaitingApproval ? 1 : 0,
                 AfterAt = query.After is null ? (long?)null : SqliteTime.ToMs(query.After.CreatedAt),
                 AfterId = query.After?.RunId,
                 query.Limit,

@@ -78,6 +78,9 @@ public interface IApprovalStore
 
     Task<ApprovalRecord?> GetAsync(string runId, string approvalId, CancellationToken cancellationToken);
 
+    /// <summary>How many approvals of each of these runs are pending (runs without any are left out).</summary>
+    Task<IReadOnlyDictionary<string, int>> CountPendingAsync(IReadOnlyList<string> runIds, CancellationToken cancellationToken);
+
     /// <summary>Pending → the decision's status, and its events, atomically; else what is stored.</summary>
     Task<(DecideApprovalOutcome Outcome, ApprovalRecord? Approval)> DecideAsync(ApprovalDecision decision, CancellationToken cancellationToken);
 }

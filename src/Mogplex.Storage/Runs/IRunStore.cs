@@ -53,7 +53,11 @@ public abstract record CreateRunResult
 }
 
 /// <summary>A page of runs. The cursor is the (created_at, id) of the last run of the previous page.</summary>
-public sealed record RunQuery(string? UserId, string? RepoId, string? Status, int Limit, RunCursor? After);
+public sealed record RunQuery(string? UserId, string? RepoId, string? Status, int Limit, RunCursor? After)
+{
+    /// <summary>[beyond] only active runs with a pending approval.</summary>
+    public bool AwaitingApproval { get; init; }
+}
 
 /// <summary>A keyset position in the newest-first run order.</summary>
 public sealed record RunCursor(DateTimeOffset CreatedAt, string RunId);

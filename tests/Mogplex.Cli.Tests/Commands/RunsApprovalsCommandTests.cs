@@ -125,6 +125,27 @@ public sealed class RunsApprovalsCommandTests : IDisposable
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"allow":["bash:git status*","read:*"],"deny":["bash:git push*"]}"""), body["permissions"]));
     }
 
+    [Theory]
+    [InlineData("approval")]
+    [InlineData("input")]
+    public async Task RunsList_Awaiting_IsTheServersFilter(string awaiting)
+    {
+        _cli.Http.Get($"/runs?awaiting={awaiting}").Ok("""{"runs":[],"nextCursor":null}""");
+
+        var result = await _cli.RunAsync("runs", "list", "--awaiting", awaiting);
+
+        Assert.Equal(ExitCodes.Success, result.Exit);
+    }
+
+    [Fact]
+    public async Task RunsList_AwaitingSomethingElse_IsAUsageError()
+    {
+        var result = await _cli.RunAsync("runs", "list", "--awaiting", "coffee");
+
+        Assert.Equal(ExitCodes.Usage, result.Exit);
+        Assert.Empty(_cli.Http.Requests);
+    }
+
     [Fact]
     public async Task Run_BadPermissionMode_IsAUsageError()
     {

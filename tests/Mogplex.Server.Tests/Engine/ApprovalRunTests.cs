@@ -39,6 +39,12 @@ public sealed class ApprovalRunTests
         Assert.Contains("hello.txt", pending.GetProperty("target").GetString(), StringComparison.Ordinal);
         Assert.StartsWith("bash:", pending.GetProperty("descriptors")[0].GetString(), StringComparison.Ordinal);
 
+        var waiting = (await ApiClient.GetAsync(client, "/runs?awaiting=approval")).Data.GetProperty("runs");
+        Assert.Equal(runId, Assert.Single(waiting.EnumerateArray()).GetProperty("runId").GetString());
+        Assert.Equal("approval", waiting[0].GetProperty("awaiting").GetString());
+        Assert.Empty((await ApiClient.GetAsync(client, "/runs?awaiting=input")).Data.GetProperty("runs").EnumerateArray());
+        Assert.Equal(HttpStatusCode.BadRequest, (await ApiClient.GetAsync(client, "/runs?awaiting=coffee")).Status);
+
         var decided = await DecideAsync(client, runId, pending, "approve");
         Assert.Equal(HttpStatusCode.OK, decided.Status);
         Assert.Equal("approved", decided.Data.GetProperty("approval").GetProperty("status").GetString());
@@ -47,6 +53,7 @@ public sealed class ApprovalRunTests
         Assert.True(end.GetProperty("status").GetString() == "success", await DescribeAsync(client, runId));
         Assert.Equal("hi", GitRepos.Git(source, "show", $"approve/{harness}:hello.txt"));
         Assert.Null(end.GetProperty("awaiting").GetString());
+        Assert.Empty((await ApiClient.GetAsync(client, "/runs?awaiting=approval")).Data.GetProperty("runs").EnumerateArray());
         var events = await EngineTestKit.AllEventsAsync(client, runId);
         Assert.Contains(events, e => e.GetProperty("type").GetString() == "approval_requested");
         var by = events.Single(e => e.GetProperty("type").GetString() == "approval_decided").GetProperty("payload");

@@ -97,4 +97,26 @@ public abstract partial class StoreConformanceTests
         Assert.Equal([a.Id, b.Id], (await store.Approvals.ListAsync(run.Id, pendingOnly: false, Ct)).Select(x => x.Id));
         Assert.Equal([b.Id], (await store.Approvals.ListAsync(run.Id, pendingOnly: true, Ct)).Select(x => x.Id));
     }
+
+    [Fact]
+    public async Task Approval_Pending_RunIsListedAsAwaiting_CountedPerRun()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var waiting = await CreateRunAsync(store, user.Id, repo.Id);
+        var answered = await CreateRunAsync(store, user.Id, repo.Id);
+        var quiet = await CreateRunAsync(store, user.Id, repo.Id);
+        await store.Approvals.AddAsync(NewApproval(waiting.Id), [], Ct);
+        await store.Approvals.AddAsync(NewApproval(waiting.Id), [], Ct);
+        var closed = NewApproval(answered.Id);
+        await store.Approvals.AddAsync(closed, [], Ct);
+        await store.Approvals.DecideAsync(Decision(answered.Id, closed.Id, ApprovalStatuses.Approved), Ct);
+
+        var listed = await store.Runs.ListRunsAsync(new RunQuery(user.Id, null, null, 10, null) { AwaitingApproval = true }, Ct);
+        var counts = await store.Approvals.CountPendingAsync([waiting.Id, answered.Id, quiet.Id], Ct);
+
+        Assert.Equal([waiting.Id], listed.Select(r => r.Id));
+        Assert.Equal(new Dictionary<string, int> { [waiting.Id] = 2 }, counts);
+        Assert.Empty(await store.Approvals.CountPendingAsync([], Ct));
+        Assert.Equal(3, (await store.Runs.ListRunsAsync(new RunQuery(user.Id, null, null, 10, null), Ct)).Count);
+    }
 }
