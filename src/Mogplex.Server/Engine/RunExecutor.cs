@@ -246,6 +246,33 @@ public sealed class RunExecutor(
             // printed before is still stored (up to Runs:MaxEvents; past it every line is still
             // parsed, for the usage and the outcome, and only counted).
             var limit = new OutputEventLimit(options.CurrentValue.MaxEvents);
+            async Task StoreAsync(IEnumerable<HarnessEvent> harnessEvents)
+            {
+                foreach (var e in harnessEvents)
+                {
+                    usage.Add(e.Usage);
+                    if (limit.TryAdmit())
+                    {
+                        await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
+                    }
+                    else if (limit.DroppedEvents == 1)
+                    {
+                        await batcher.AddAsync(limit.Notice(runEvents), CancellationToken.None);
+                    }
+                }
+            }
+
+            async Task StoreTurnsAsync(IEnumerable<SessionSignal> turns)
+            {
+                foreach (var turn in turns)
+                {
+                    if (TurnEvent(runEvents, turn) is { } turnEvent && limit.TryAdmit())
+                    {
+                        await batcher.AddAsync(turnEvent, CancellationToken.None);
+                    }
+                }
+            }
+
             await foreach (var line in process.Lines.ReadAllAsync(CancellationToken.None))
             {
                 limit.StartLine();
@@ -261,27 +288,13 @@ public sealed class RunExecutor(
                     }
                 }
 
-                foreach (var turn in signals)
-                {
-                    if (TurnEvent(runEvents, turn) is { } turnEvent && limit.TryAdmit())
-                    {
-                        await batcher.AddAsync(turnEvent, CancellationToken.None);
-                    }
-                }
-
+                // In order: a turn that starts, what the line said, then the turn that ended and
+                // the asks (what the harness printed before an ask is stored before it).
+                await StoreTurnsAsync(signals.OfType<SessionSignal.TurnStarted>());
+                await StoreAsync(parsed);
+                await StoreTurnsAsync(signals.OfType<SessionSignal.TurnCompleted>());
                 if (approvals is not null && signals.Count > 0)
                 {
-                    // Events the harness printed before its ask are stored before the ask.
-                    foreach (var e in parsed)
-                    {
-                        usage.Add(e.Usage);
-                        if (limit.TryAdmit())
-                        {
-                            await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
-                        }
-                    }
-
-                    parsed = [];
                     await approvals.HandleAsync(signals);
                 }
 
@@ -290,19 +303,6 @@ public sealed class RunExecutor(
                     lock (gate)
                     {
                         WriteSession(process, session);
-                    }
-                }
-
-                foreach (var e in parsed)
-                {
-                    usage.Add(e.Usage);
-                    if (limit.TryAdmit())
-                    {
-                        await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
-                    }
-                    else if (limit.DroppedEvents == 1)
-                    {
-                        await batcher.AddAsync(limit.Notice(runEvents), CancellationToken.None);
                     }
                 }
             }
