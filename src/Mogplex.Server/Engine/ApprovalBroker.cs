@@ -131,49 +131,67 @@ public sealed class ApprovalBroker(
         }
     }
 
-    /// <summary>Waits for decisions on the run's change notifications (and a short poll as backstop), and for timeouts.</summary>
+    /// <summary>
+    /// Waits for decisions on the run's change notifications (and a short poll as backstop), and for
+    /// timeouts. A storage error is logged and the next pass tries again: an answer is never lost to it.
+    /// </summary>
     private async Task WatchAsync(CancellationToken ct)
     {
-        try
+        while (!ct.IsCancellationRequested)
         {
-            while (!ct.IsCancellationRequested)
+            var changed = store.Changes.NextChangeAsync(runId);
+            try
             {
-                var changed = store.Changes.NextChangeAsync(runId);
-                List<string> waiting;
-                lock (_waiting)
-                {
-                    waiting = [.. _waiting.Keys];
-                }
-
-                if (waiting.Count > 0)
-                {
-                    var stored = await store.Approvals.ListAsync(runId, pendingOnly: false, ct);
-                    foreach (var approval in stored.Where(a => waiting.Contains(a.Id)))
-                    {
-                        if (approval.Status == ApprovalStatuses.Pending)
-                        {
-                            if (time.GetUtcNow() - approval.CreatedAt >= timeout)
-                            {
-                                await CloseAsync(approval.Id, approval.Target, ApprovalStatuses.Rejected, "timeout", "reject");
-                                Deliver(approval.Id, approve: false, "no answer in time");
-                            }
-
-                            continue;
-                        }
-
-                        Deliver(approval.Id, approval.Status == ApprovalStatuses.Approved, approval.Reason);
-                    }
-                }
-
+                await PassAsync(ct);
                 await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(1), ct));
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is StorageUnavailableException or InvalidOperationException or System.Data.Common.DbException)
+            {
+                logger.LogWarning(ex, "Run {RunId}: reading its approvals failed; trying again", runId);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+    }
+
+    private async Task PassAsync(CancellationToken ct)
+    {
+        List<string> waiting;
+        lock (_waiting)
         {
+            waiting = [.. _waiting.Keys];
         }
-        catch (Exception ex) when (ex is StorageUnavailableException or InvalidOperationException)
+
+        if (waiting.Count == 0)
         {
-            logger.LogWarning(ex, "Run {RunId}: the approvals watcher stopped", runId);
+            return;
+        }
+
+        var stored = await store.Approvals.ListAsync(runId, pendingOnly: false, ct);
+        foreach (var approval in stored.Where(a => waiting.Contains(a.Id)))
+        {
+            if (approval.Status != ApprovalStatuses.Pending)
+            {
+                Deliver(approval.Id, approval.Status == ApprovalStatuses.Approved, approval.Reason);
+            }
+            else if (time.GetUtcNow() - approval.CreatedAt >= timeout)
+            {
+                await CloseAsync(approval.Id, approval.Target, ApprovalStatuses.Rejected, "timeout", "reject");
+
+                // Whoever closed it (the timeout, or an answer just before), the stored status is what the harness hears.
+                var now = await store.Approvals.GetAsync(runId, approval.Id, ct);
+                Deliver(approval.Id, now?.Status == ApprovalStatuses.Approved, now?.Reason ?? "no answer in time");
+            }
         }
     }
 
