@@ -58,7 +58,7 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         // What the real Codex did: one shell tool call (run by its login shell), then the answer.
         // Its stderr lines (startup warnings, logged as they come) are left out.
         var agent = events.Where(e => !IsStderrLog(e)).SkipWhile(e => CliOutput.Str(e, "type") != "stream_started").Select(e => (CliOutput.Str(e, "type"), e.GetProperty("toolName").GetString())).ToList();
-        Assert.Equal([("stream_started", null), ("tool_call", "shell"), ("tool_result", "shell"), ("assistant_message", null), ("usage", null), ("log", null), ("finished", null)], agent);
+        Assert.Equal([("stream_started", null), ("turn_started", null), ("tool_call", "shell"), ("tool_result", "shell"), ("assistant_message", null), ("usage", null), ("turn_completed", null), ("log", null), ("finished", null)], agent);
         Assert.EndsWith(" -lc \"printf '%s' 'built by ci' > 'ci.txt'\"", CliOutput.Str(events.Single(e => CliOutput.Str(e, "type") == "tool_call"), "message"), StringComparison.Ordinal);
         Assert.Equal(("exit 0", "ci build done", "200 in, 40 out"), (Message(events, "tool_result"), Message(events, "assistant_message"), Message(events, "usage")));
         // Two model calls: the one answered with the tool call, the one after its output.
