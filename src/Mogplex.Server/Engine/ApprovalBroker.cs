@@ -27,10 +27,14 @@ public sealed class ApprovalBroker(
     ISessionProtocol session,
     Action<IReadOnlyList<string>> write,
     Func<Task> flushEvents,
+    Func<NewRunEvent, Task> record,
     object gate,
     TimeSpan timeout,
     ILogger logger) : IAsyncDisposable
 {
+    /// <summary>Asks that may wait for a person at once; a harness that asks more gets a rejection, nothing is stored.</summary>
+    public const int MaxWaiting = 32;
+
     /// <summary>Approval id → the harness's reference and what it is about, for asks waiting for a person.</summary>
     private readonly Dictionary<string, (string Ref, string Target)> _waiting = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
@@ -57,13 +61,22 @@ public sealed class ApprovalBroker(
     {
         var call = asked.Call;
         var resolution = resolver.Resolve(call);
-        if (resolution.Verdict != Verdict.Ask)
+        int waitingNow;
+        lock (_waiting)
         {
+            waitingNow = _waiting.Count;
+        }
+
+        if (resolution.Verdict != Verdict.Ask || waitingNow >= MaxWaiting)
+        {
+            // Answered now. The event goes the way of the harness's output, under Runs:MaxEvents:
+            // a harness that floods asks cannot store more than its output could.
             var approve = resolution.Verdict == Verdict.Allow;
-            var reason = approve ? null : $"denied by mogplex rule {resolution.Rule?.Text ?? "(the permission mode)"}";
+            var reason = approve ? null
+                : resolution.Verdict == Verdict.Ask ? $"too many approvals waiting (at most {MaxWaiting})"
+                : $"denied by mogplex rule {resolution.Rule?.Text ?? "(the permission mode)"}";
             Answer(asked.Ref, approve, reason);
-            await flushEvents();
-            await store.Events.AppendAsync(runId, [ApprovalService.Decided(events, null, approve ? "approve" : "reject", resolution.By, resolution.Rule, reason, via: null, approvalId: null, target: call.Target)], time.GetUtcNow(), CancellationToken.None);
+            await record(ApprovalService.Decided(events, null, approve ? "approve" : "reject", resolution.Verdict == Verdict.Ask ? "limit" : resolution.By, resolution.Rule, reason, via: null, approvalId: null, target: call.Target));
             return;
         }
 

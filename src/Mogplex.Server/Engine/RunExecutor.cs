@@ -223,6 +223,20 @@ public sealed class RunExecutor(
             WriteSession(process, session);
         }
 
+        // Every event of the harness's making counts toward Runs:MaxEvents, its asks' answers too.
+        var limit = new OutputEventLimit(options.CurrentValue.MaxEvents);
+        async Task StoreLimitedAsync(NewRunEvent e)
+        {
+            if (limit.TryAdmit())
+            {
+                await batcher.AddAsync(e, CancellationToken.None);
+            }
+            else if (limit.DroppedEvents == 1)
+            {
+                await batcher.AddAsync(limit.Notice(runEvents), CancellationToken.None);
+            }
+        }
+
         await using var approvals = session is not null && run.PermissionMode == "approval"
             ? new ApprovalBroker(
                 store,
@@ -233,6 +247,7 @@ public sealed class RunExecutor(
                 session,
                 lines => WriteLines(process, lines),
                 () => batcher.DrainAsync(),
+                StoreLimitedAsync,
                 gate,
                 options.CurrentValue.ApprovalTimeout,
                 logger)
@@ -245,20 +260,12 @@ public sealed class RunExecutor(
             // Not cancellable: a stop kills the process group, its pipes close, and every line it
             // printed before is still stored (up to Runs:MaxEvents; past it every line is still
             // parsed, for the usage and the outcome, and only counted).
-            var limit = new OutputEventLimit(options.CurrentValue.MaxEvents);
             async Task StoreAsync(IEnumerable<HarnessEvent> harnessEvents)
             {
                 foreach (var e in harnessEvents)
                 {
                     usage.Add(e.Usage);
-                    if (limit.TryAdmit())
-                    {
-                        await batcher.AddAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload), CancellationToken.None);
-                    }
-                    else if (limit.DroppedEvents == 1)
-                    {
-                        await batcher.AddAsync(limit.Notice(runEvents), CancellationToken.None);
-                    }
+                    await StoreLimitedAsync(runEvents.Create(e.Type, e.Message, e.ToolName, e.Payload));
                 }
             }
 
@@ -266,9 +273,9 @@ public sealed class RunExecutor(
             {
                 foreach (var turn in turns)
                 {
-                    if (TurnEvent(runEvents, turn) is { } turnEvent && limit.TryAdmit())
+                    if (TurnEvent(runEvents, turn) is { } turnEvent)
                     {
-                        await batcher.AddAsync(turnEvent, CancellationToken.None);
+                        await StoreLimitedAsync(turnEvent);
                     }
                 }
             }
