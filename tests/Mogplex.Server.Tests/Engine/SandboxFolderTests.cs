@@ -126,6 +126,37 @@ public sealed class SandboxFolderTests
         Assert.False(Directory.Exists(folder), $"the sandbox folder obstructed by {vector} is still there");
     }
 
+    /// <summary>
+    /// A run's status is final a moment before it lets go of its checkout (its process group is
+    /// still being ended): a stop in that moment removes the folder as the run lets go.
+    /// </summary>
+    [Fact]
+    public async Task StopWhileTheEndedRunStillHoldsTheCheckout_RemovedAsItLetsGo()
+    {
+        await using var server = await ServerFixture.StartAsync(Engine("none"));
+        var client = server.Client(await server.CreateTokenAsync());
+        var (repo, _) = await GitRepos.LinkAsync(server);
+        var run = await RunAsync(client, repo, "echo done", "w/held");
+        var sandbox = run.GetProperty("sandboxRecordId").GetString()!;
+        var folder = Path.Combine(server.DataDir, "sandboxes", sandbox);
+        var checkouts = server.Services.GetRequiredService<SandboxCheckouts>();
+
+        var hold = await checkouts.EnterAsync(sandbox, ServerFixture.Ct);
+        var stopped = ApiAssert.Ok(await ApiClient.PostAsync(client, $"/sandboxes/{sandbox}/stop"));
+        Assert.Equal("stopped", stopped.GetProperty("sandbox").GetProperty("status").GetString());
+        Assert.True(Directory.Exists(folder), "removed while held");
+
+        hold.Dispose();
+
+        Assert.False(Directory.Exists(folder), "the stopped sandbox's folder outlived the hold");
+
+        // Taken again later (nothing pending): nothing else is removed.
+        var other = await RunAsync(client, repo, "echo again", "w/held-2");
+        var otherFolder = Path.Combine(server.DataDir, "sandboxes", other.GetProperty("sandboxRecordId").GetString()!);
+        (await checkouts.EnterAsync(sandbox, ServerFixture.Ct)).Dispose();
+        Assert.True(Directory.Exists(otherFolder));
+    }
+
     [Fact]
     public async Task ObstructedSandbox_IdleMaintenanceRemovesItsFolder()
     {

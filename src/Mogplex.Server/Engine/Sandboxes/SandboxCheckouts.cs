@@ -24,12 +24,37 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
     private readonly ConcurrentDictionary<string, RemovalRetry> _retries = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Checkouts of stopped sandboxes that a run still held when the stop came (its status is
+    /// final, its process group not yet gone): removed the moment that run lets go.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, string> _removeOnRelease = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// The gate of a sandbox's checkout on this node: a run holds it from preparing the checkout
     /// to its end (one run at a time per sandbox), and a checkout is removed only by whoever can
     /// take it at once. A record may move to another node while a run here still works in this
     /// node's checkout (a run for the same branch claimed there); the checkout stays until the run ends.
     /// </summary>
-    public SemaphoreSlim Gate(string sandboxRecordId) => _gates.GetOrAdd(sandboxRecordId, _ => new SemaphoreSlim(1, 1));
+    private SemaphoreSlim Gate(string sandboxRecordId) => _gates.GetOrAdd(sandboxRecordId, _ => new SemaphoreSlim(1, 1));
+
+    /// <summary>
+    /// Waits for a sandbox's checkout and holds it until the returned hold is disposed. A stop
+    /// that came meanwhile removes the checkout as the hold is let go.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(string sandboxRecordId, CancellationToken ct)
+    {
+        await Gate(sandboxRecordId).WaitAsync(ct);
+        return new Hold(this, sandboxRecordId);
+    }
+
+    private void Release(string sandboxRecordId)
+    {
+        Gate(sandboxRecordId).Release();
+        if (_removeOnRelease.TryGetValue(sandboxRecordId, out var path))
+        {
+            RemoveStopped(path, sandboxRecordId);
+        }
+    }
 
     /// <summary>Stops a sandbox nobody used for <c>Sandbox:IdleTimeout</c> (skipped while a run uses it).</summary>
     public async Task StopIdleAsync(SandboxRecord sandbox, CancellationToken ct)
@@ -95,7 +120,20 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
 
         if (sandbox.Path is { Length: > 0 } path && Directory.Exists(path))
         {
-            RemoveDirectory(path, sandbox.Id);
+            RemoveStopped(path, sandbox.Id);
+        }
+    }
+
+    /// <summary>
+    /// Removes a stopped sandbox's checkout now, or as the run that still holds it lets go. A
+    /// stopped record never becomes active again, so whichever of the two comes last removes it.
+    /// </summary>
+    private void RemoveStopped(string path, string sandboxId)
+    {
+        _removeOnRelease[sandboxId] = path;
+        if (RemoveDirectory(path, sandboxId))
+        {
+            _removeOnRelease.TryRemove(sandboxId, out _);
         }
     }
 
@@ -105,20 +143,22 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
     /// the maintenance tries again later, each time waiting twice as long (up to 10 minutes), and
     /// logs once per attempt: a folder that cannot be removed costs a few lines an hour, not one every pass.
     /// </summary>
-    private void RemoveDirectory(string path, string sandboxId)
+    /// <returns>False when a run of this node holds the checkout (nothing was tried).</returns>
+    private bool RemoveDirectory(string path, string sandboxId)
     {
         var now = time.GetUtcNow();
         _retries.TryGetValue(sandboxId, out var retry);
         if (retry is not null && now < retry.NextAttempt)
         {
-            return;
+            return true;
         }
 
         var gate = Gate(sandboxId);
         if (!gate.Wait(0))
         {
-            // A run of this node works in it: a later maintenance pass removes it once the run ended.
-            return;
+            // A run of this node works in it: a later maintenance pass removes it once the run
+            // ended (a stopped sandbox's, as the run lets go: RemoveStopped).
+            return false;
         }
 
         try
@@ -140,7 +180,22 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
         {
             gate.Release();
         }
+
+        return true;
     }
 
     private sealed record RemovalRetry(int Failures, DateTimeOffset NextAttempt);
+
+    private sealed class Hold(SandboxCheckouts checkouts, string sandboxRecordId) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                checkouts.Release(sandboxRecordId);
+            }
+        }
+    }
 }

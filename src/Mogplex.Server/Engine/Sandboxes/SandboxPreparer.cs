@@ -116,11 +116,10 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
 
         // Held until the run ends: the maintenance never removes a checkout a run of this node
         // works in, even when the record moved to another node meanwhile.
-        var gate = checkouts.Gate(record.Id);
-        await gate.WaitAsync(ct);
+        var hold = await checkouts.EnterAsync(record.Id, ct);
         var userLease = isolation.Mode == IsolationMode.Bubblewrap ? users.Acquire(record.Id) : null;
         var user = userLease?.User;
-        var lease = new Releaser(gate, userLease);
+        var lease = new Releaser(hold, userLease);
         try
         {
             var dir = record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
@@ -315,7 +314,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
         }
     }
 
-    private sealed class Releaser(SemaphoreSlim gate, IDisposable? user) : IDisposable
+    private sealed class Releaser(IDisposable hold, IDisposable? user) : IDisposable
     {
         private int _released;
 
@@ -324,7 +323,7 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 user?.Dispose();
-                gate.Release();
+                hold.Dispose();
             }
         }
     }
