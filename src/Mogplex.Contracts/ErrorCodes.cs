@@ -15,4 +15,10 @@ public static class ErrorCodes
 
     /// <summary>[beyond] 409: the approval was already closed otherwise (answered, expired).</summary>
     public const string ApprovalClosed = "APPROVAL_CLOSED";
+
+    /// <summary>[beyond] 409: the run was not started with <c>interactive: true</c>.</summary>
+    public const string RunNotInteractive = "RUN_NOT_INTERACTIVE";
+
+    /// <summary>[beyond] 409: the run already ended.</summary>
+    public const string RunTerminal = "RUN_TERMINAL";
 }

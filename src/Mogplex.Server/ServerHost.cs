@@ -56,6 +56,7 @@ public static class ServerHost
         builder.Services.AddSingleton<SandboxCheckouts>();
         builder.Services.AddSingleton<SandboxService>();
         builder.Services.AddSingleton<ApprovalService>();
+        builder.Services.AddSingleton<RunInputService>();
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration("Delivery");
         builder.Services.AddSingleton<RunCancellations>();
         builder.Services.AddSingleton<IRunCancellationSignal>(sp => sp.GetRequiredService<RunCancellations>());
@@ -73,6 +74,9 @@ public static class ServerHost
         builder.Services.AddSingleton<SandboxGit>();
         builder.Services.AddSingleton<SandboxPreparer>();
         builder.Services.AddSingleton<GitDelivery>();
+        builder.Services.AddSingleton<RunDiffs>();
+        builder.Services.AddSingleton<IRunDiffSource>(sp => sp.GetRequiredService<RunDiffs>());
+        builder.Services.AddSingleton<RunDiffService>();
         builder.Services.AddSingleton<RunExecutor>();
         if (builder.Configuration.GetValue("Runs:Workers", true))
         {
@@ -103,6 +107,7 @@ public static class ServerHost
         api.MapRuns();
         api.MapRunEvents();
         api.MapRunApprovals();
+        api.MapRunInputs();
         api.MapSandboxes();
         app.MapFallback(ApiBase + "/{**rest}", () => ApiResults.NotFound("Route not found"));
 

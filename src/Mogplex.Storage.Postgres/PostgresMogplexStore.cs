@@ -32,6 +32,7 @@ public sealed class PostgresMogplexStore : IMogplexStore, IAsyncDisposable, IDis
         RateLimits = new PostgresRateLimitStore(_db);
         Sandboxes = new PostgresSandboxStore(_db);
         Approvals = new PostgresApprovalStore(_db, _changes);
+        Sessions = new PostgresRunSessionStore(_db, _changes);
     }
 
     public string ProviderName => "postgres";
@@ -48,6 +49,8 @@ public sealed class PostgresMogplexStore : IMogplexStore, IAsyncDisposable, IDis
     public IRateLimitStore RateLimits { get; }
     public ISandboxStore Sandboxes { get; }
     public IApprovalStore Approvals { get; }
+
+    public IRunSessionStore Sessions { get; }
 
     /// <summary>In-process wake-ups plus LISTEN/NOTIFY, so followers on every node wake on a change.</summary>
     public IRunChangeNotifier Changes => _changes;

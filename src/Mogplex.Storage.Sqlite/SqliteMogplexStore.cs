@@ -21,6 +21,7 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
         RateLimits = new SqliteRateLimitStore(_db);
         Sandboxes = new SqliteSandboxStore(_db);
         Approvals = new SqliteApprovalStore(_db, Changes);
+        Sessions = new SqliteRunSessionStore(_db, Changes);
     }
 
     public string ProviderName => "sqlite";
@@ -37,6 +38,8 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
     public IRateLimitStore RateLimits { get; }
     public ISandboxStore Sandboxes { get; }
     public IApprovalStore Approvals { get; }
+
+    public IRunSessionStore Sessions { get; }
     public IRunChangeNotifier Changes { get; }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ public interface IMogplexStore
     IRateLimitStore RateLimits { get; }
     ISandboxStore Sandboxes { get; }
     IApprovalStore Approvals { get; }
+    IRunSessionStore Sessions { get; }
 
     /// <summary>Wakes readers that follow a run when its events or status change.</summary>
     IRunChangeNotifier Changes { get; }

@@ -29,4 +29,7 @@ public static class RunEventTypes
 
     /// <summary>[beyond] a tool call was answered: by a rule, a person, a timeout, or its turn ending.</summary>
     public const string ApprovalDecided = "approval_decided";
+
+    /// <summary>[beyond] a person's follow-up to an interactive run: the text, <c>{messageId, mode: queue|steer}</c>.</summary>
+    public const string UserMessage = "user_message";
 }

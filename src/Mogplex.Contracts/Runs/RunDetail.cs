@@ -39,6 +39,12 @@ public record RunDetail
 
     /// <summary>[beyond] how many of its approvals are pending.</summary>
     public int PendingApprovals { get; init; }
+
+    /// <summary>[beyond] the run stays open between turns until finish, cancel or the idle limit.</summary>
+    public bool Interactive { get; init; }
+
+    /// <summary>[beyond] how many turns the harness started.</summary>
+    public int Turns { get; init; }
 }
 
 /// <summary>The base and working branch of a run.</summary>

@@ -17,7 +17,7 @@ public static class ApiResults
         ErrorCodes.Unauthorized => StatusCodes.Status401Unauthorized,
         ErrorCodes.Forbidden => StatusCodes.Status403Forbidden,
         ErrorCodes.NotFound => StatusCodes.Status404NotFound,
-        ErrorCodes.Conflict or ErrorCodes.IdempotencyConflict or ErrorCodes.ApprovalClosed => StatusCodes.Status409Conflict,
+        ErrorCodes.Conflict or ErrorCodes.IdempotencyConflict or ErrorCodes.ApprovalClosed or ErrorCodes.RunNotInteractive or ErrorCodes.RunTerminal => StatusCodes.Status409Conflict,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,

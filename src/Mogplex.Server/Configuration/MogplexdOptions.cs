@@ -58,7 +58,14 @@ public sealed class RunsOptions
     /// <summary>The per-user limit in force: <see cref="MaxConcurrentPerUser"/>, else its default.</summary>
     public int ActivePerUserLimit => MaxConcurrentPerUser ?? Math.Max(1, MaxConcurrent / 2);
 
+    /// <summary>
+    /// How long a run may work. An interactive run's clock stops between turns (while it waits for
+    /// a person's follow-up) and goes on with the next turn.
+    /// </summary>
     public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>An interactive run with no turn and no input for this long finishes (delivers, then <c>success</c>).</summary>
+    public TimeSpan InteractiveIdle { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How long a claim holds without a heartbeat (renewed every third of it).</summary>
     [Range(3, 3600)]

@@ -98,19 +98,14 @@ public static class RunsEndpoints
         }
 
         var caller = Caller.From(http);
-        // [beyond] ?awaiting=approval: active runs with a pending approval; input: interactive runs (none before they exist).
+        // [beyond] ?awaiting=approval: active runs with a pending approval; input: interactive runs between turns.
         var awaiting = QueryValues.Get(http.Request, "awaiting");
         if (awaiting is not (null or "approval" or "input"))
         {
             return ApiResults.BadRequest("Invalid awaiting (approval or input)");
         }
 
-        if (awaiting == "input")
-        {
-            return ApiResults.Ok(new RunList([], null));
-        }
-
-        var page = await store.Runs.ListRunsAsync(new RunQuery(caller.UserId, repoFilter, status, limit + 1, after) { AwaitingApproval = awaiting == "approval" }, http.RequestAborted);
+        var page = await store.Runs.ListRunsAsync(new RunQuery(caller.UserId, repoFilter, status, limit + 1, after) { AwaitingApproval = awaiting == "approval", AwaitingInput = awaiting == "input" }, http.RequestAborted);
         var shown = page.Take(limit).ToList();
         var pending = await store.Approvals.CountPendingAsync([.. shown.Where(r => r.PermissionMode == "approval" && !RunStatuses.IsTerminal(r.Status)).Select(r => r.Id)], http.RequestAborted);
         var runs = shown.Select(r => RunMapper.ToDetail(r, pending.GetValueOrDefault(r.Id))).ToList();

@@ -28,6 +28,7 @@ public sealed class RunExecutor(
     SandboxPreparer sandboxes,
     HarnessRegistry harnesses,
     GitDelivery delivery,
+    RunDiffs diffs,
     IsolationResolver isolation,
     RunLimits limits,
     RunCancellations cancellations,
@@ -48,6 +49,7 @@ public sealed class RunExecutor(
         using var breach = new LimitBreach();
         using var runCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token, breach.Token);
         runCts.CancelAfter(runOptions.MaxDuration);
+        var clock = new TurnClock(runCts, runOptions.MaxDuration);
         using var heartbeat = StartHeartbeat(run.Id, owner, cancel, runCts.Token);
         var remoteCancel = WatchForCancelAsync(run.Id, cancel, runCts.Token);
         PreparedSandbox? sandbox = null;
@@ -55,7 +57,7 @@ public sealed class RunExecutor(
         try
         {
             cgroup = limits.Create(run.Id);
-            await RunPhasesAsync(run, owner, cgroup, breach, sandbox: s => sandbox = s, runCts.Token);
+            await RunPhasesAsync(run, owner, cgroup, breach, clock, sandbox: s => sandbox = s, runCts.Token);
         }
         catch (OperationCanceledException) when (runCts.IsCancellationRequested)
         {
@@ -129,7 +131,7 @@ public sealed class RunExecutor(
         }
     }
 
-    private async Task RunPhasesAsync(RunRecord run, string owner, RunCgroup cgroup, LimitBreach breach, Action<PreparedSandbox> sandbox, CancellationToken ct)
+    private async Task RunPhasesAsync(RunRecord run, string owner, RunCgroup cgroup, LimitBreach breach, TurnClock clock, Action<PreparedSandbox> sandbox, CancellationToken ct)
     {
         if (isolation.Refusal is { } refusal)
         {
@@ -170,6 +172,9 @@ public sealed class RunExecutor(
 
         sandbox(prepared);
         watchdog.WatchDisk(prepared.CheckoutDirectory, prepared.HomeDirectory);
+
+        // GET /runs/{id}/diff answers from this sandbox while the run holds it.
+        using var diffable = diffs.Register(run.Id, diffCt => delivery.DiffAsync(run, prepared, confinement, diffCt));
         var streaming = await store.Runs.TransitionAsync(RunTransitions.StartStreaming(run.Id, owner, prepared.Record, time.GetUtcNow(), events), ct);
         if (streaming is null)
         {
@@ -177,10 +182,15 @@ public sealed class RunExecutor(
             throw new OperationCanceledException(ct);
         }
 
-        var (exitCode, parser, sanitizer) = await StreamHarnessAsync(streaming, harness, prepared, confinement, watchdog, ct);
+        var (exitCode, parser, sanitizer, finished, finishedByInterrupt) = await StreamHarnessAsync(streaming, owner, harness, prepared, confinement, watchdog, clock, ct);
         watchdog.Check();
         ct.ThrowIfCancellationRequested();
-        var outcome = parser.Complete(exitCode);
+        if (run.Interactive && !finished)
+        {
+            throw new EngineException(watchdog.Explain($"the harness ended the conversation before it was finished (exit code {exitCode})"));
+        }
+
+        var outcome = finishedByInterrupt ? HarnessOutcome.Success : parser.Complete(exitCode);
         if (!outcome.Succeeded)
         {
             // The harness's own words (e.g. Codex's turn.failed message) may quote its secrets.
@@ -193,7 +203,8 @@ public sealed class RunExecutor(
         await FinishAsync(RunTransitions.Succeed(run.Id, owner, delivered.Commit, time.GetUtcNow(), events));
     }
 
-    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer)> StreamHarnessAsync(RunRecord run, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, CancellationToken ct)
+    /// <returns>The exit code, the parser (for the outcome), the sanitizer, whether an interactive run was finished (by a person or the idle limit), and whether that finish interrupted its last turn.</returns>
+    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer, bool Finished, bool FinishedByInterrupt)> StreamHarnessAsync(RunRecord run, string owner, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, TurnClock clock, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
         var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory);
@@ -220,7 +231,7 @@ public sealed class RunExecutor(
         var gate = new object();
         if (session is not null)
         {
-            WriteSession(process, session);
+            WriteSession(process, session, run.Interactive);
         }
 
         // Every event of the harness's making counts toward Runs:MaxEvents, its asks' answers too.
@@ -252,6 +263,21 @@ public sealed class RunExecutor(
                 options.CurrentValue.ApprovalTimeout,
                 logger)
             : null;
+        await using var driver = session is null ? null : new SessionDriver(
+            store,
+            runEvents,
+            time,
+            run,
+            owner,
+            session,
+            gate,
+            lines => WriteLines(process, lines),
+            process.CloseInput,
+            () => batcher.DrainAsync(),
+            options.CurrentValue.InteractiveIdle,
+            clock,
+            logger);
+        driver?.Start();
 
         var grace = TimeSpan.FromSeconds(options.CurrentValue.StopGraceSeconds);
         Task? stopping = null;
@@ -276,6 +302,12 @@ public sealed class RunExecutor(
                     if (TurnEvent(runEvents, turn) is { } turnEvent)
                     {
                         await StoreLimitedAsync(turnEvent);
+                    }
+
+                    if (turn is SessionSignal.TurnCompleted && usage.Any)
+                    {
+                        // Each turn's usage reaches the run's totals as the turn ends.
+                        await store.Queue.AddUsageAsync(run.Id, usage.TakeDelta(), CancellationToken.None);
                     }
                 }
             }
@@ -305,11 +337,16 @@ public sealed class RunExecutor(
                     await approvals.HandleAsync(signals);
                 }
 
+                if (driver is not null && signals.Count > 0)
+                {
+                    await driver.HandleAsync(signals);
+                }
+
                 if (session is not null)
                 {
                     lock (gate)
                     {
-                        WriteSession(process, session);
+                        WriteSession(process, session, run.Interactive);
                     }
                 }
             }
@@ -328,10 +365,10 @@ public sealed class RunExecutor(
 
             if (usage.Any)
             {
-                await store.Queue.AddUsageAsync(run.Id, usage.ToDelta(), CancellationToken.None);
+                await store.Queue.AddUsageAsync(run.Id, usage.TakeDelta(), CancellationToken.None);
             }
 
-            return (exit, parser, runEvents.Sanitizer);
+            return (exit, parser, runEvents.Sanitizer, driver?.Finishing ?? false, driver?.FinishedByInterrupt ?? false);
         }
     }
 
@@ -357,15 +394,15 @@ public sealed class RunExecutor(
         }
     }
 
-    /// <summary>What the session protocol wants written (requests, answers), then EOF once its one turn has ended.</summary>
-    private static void WriteSession(HarnessProcess process, ISessionProtocol session)
+    /// <summary>What the session protocol wants written (requests, answers), then EOF once its one turn has ended (an interactive run's input closes at finish).</summary>
+    private static void WriteSession(HarnessProcess process, ISessionProtocol session, bool interactive)
     {
         foreach (var write in session.TakeWrites())
         {
             process.WriteLine(write);
         }
 
-        if (session.TurnEnded)
+        if (session.TurnEnded && !interactive)
         {
             process.CloseInput();
         }
@@ -509,7 +546,13 @@ public sealed class RunExecutor(
             _cost = u.CostUsd is null ? _cost : (_cost ?? 0) + u.CostUsd;
         }
 
-        public UsageDelta ToDelta() => new(_input, _cached, _output, _cost);
+        /// <summary>What was added since the last call; the totals start again from nothing.</summary>
+        public UsageDelta TakeDelta()
+        {
+            var delta = new UsageDelta(_input, _cached, _output, _cost);
+            (_input, _cached, _output, _cost) = (null, null, null, null);
+            return delta;
+        }
 
         private static long? Sum(long? a, long? b) => b is null ? a : (a ?? 0) + b;
     }

@@ -33,7 +33,12 @@ public static class RunMapper
         Commit = run.Commit,
         PermissionMode = run.PermissionMode,
         PendingApprovals = pendingApprovals,
-        Awaiting = pendingApprovals > 0 && !Mogplex.Contracts.Runs.RunStatuses.IsTerminal(run.Status) ? "approval" : null,
+        Awaiting = RunStatuses.IsTerminal(run.Status) ? null
+            : pendingApprovals > 0 ? "approval"
+            : run.AwaitingInput ? "input"
+            : null,
+        Interactive = run.Interactive,
+        Turns = run.Turns,
     };
 
     public static StartedRun ToStarted(RunRecord run, bool replayed) => new(ToDetail(run), replayed);

@@ -77,6 +77,7 @@ public sealed class RunService(
             PermissionMode = input.PermissionMode,
             PermissionsJson = input.PermissionsJson,
             Model = input.Model,
+            Interactive = input.Interactive,
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -22,6 +22,12 @@ public sealed record StartRunInput(
     /// <summary>[beyond] the model slug, or null for the server's.</summary>
     public string? Model { get; init; }
 
+    /// <summary>[beyond] the run stays open between turns (interactive.md).</summary>
+    public bool Interactive { get; init; }
+
+    /// <summary>The harnesses that keep a session a person can talk to; <c>exec</c> runs one script.</summary>
+    public static readonly IReadOnlySet<string> SessionHarnesses = new HashSet<string>(StringComparer.Ordinal) { "codex", "claude-code" };
+
     public const int MaxModelLength = 100;
 
     public const int MaxPromptLength = 100_000;
@@ -117,8 +123,24 @@ public sealed record StartRunInput(
             model = text;
         }
 
+        var interactive = false;
+        if (body.TryGetProperty("interactive", out var ia) && ia.ValueKind != JsonValueKind.Null)
+        {
+            if (ia.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return (null, "interactive must be true or false");
+            }
+
+            interactive = ia.GetBoolean();
+            if (interactive && !SessionHarnesses.Contains(harness))
+            {
+                return (null, $"interactive needs a harness with conversations ({string.Join(", ", SessionHarnesses.Order(StringComparer.Ordinal))})");
+            }
+        }
+
         return (new StartRunInput(repo.GetString()!.Trim(), prompt, harness, branches, optional[0], optional[1], optional[2])
         {
+            Interactive = interactive,
             PermissionMode = permissionMode,
             PermissionsJson = permissionsJson,
             Model = model,
@@ -140,6 +162,11 @@ public sealed record StartRunInput(
             w.WriteString("conversationId", ConversationId);
             w.WriteBoolean("createBranch", Branches.CreateBranch);
             w.WriteString("harness", Harness);
+            if (Interactive)
+            {
+                w.WriteBoolean("interactive", true);
+            }
+
             w.WriteString("mode", Mode);
             // [beyond] fields only when set: a request without them hashes as before.
             if (Model is not null)

@@ -62,10 +62,10 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
             var created = await PostgresRunReader.QuerySingleAsync(c, Command(
                 $"""
                 INSERT INTO runs (id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch,
-                                  root_directory, prompt, conversation_id, workspace_session_id, mode, permission_mode, permissions_json, model,
+                                  root_directory, prompt, conversation_id, workspace_session_id, mode, permission_mode, permissions_json, model, interactive,
                                   created_at, updated_at)
                 VALUES (@Id, @UserId, @RepoId, @AiCallId, @Harness, @Status, @BaseBranch, @WorkingBranch, @CreateBranch,
-                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @PermissionMode, @PermissionsJson, @Model, @At, @At)
+                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @PermissionMode, @PermissionsJson, @Model, @Interactive, @At, @At)
                 RETURNING {PostgresRunReader.Columns}
                 """,
                 new
@@ -87,6 +87,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                     run.PermissionMode,
                     run.PermissionsJson,
                     run.Model,
+                    Interactive = run.Interactive,
                     At = at,
                 },
                 t,
@@ -122,6 +123,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
               AND (@RepoId::text IS NULL OR repo_id = @RepoId)
               AND (@Status::text IS NULL OR status = @Status)
               AND (NOT @AwaitingApproval OR (status IN ('pending','streaming') AND EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id AND a.status = 'pending')))
+              AND (NOT @AwaitingInput OR (status IN ('pending','streaming') AND awaiting_input AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id AND a.status = 'pending')))
               AND (@AfterAt::timestamptz IS NULL OR (created_at, id) < (@AfterAt, @AfterId::text COLLATE "C"))
             ORDER BY created_at DESC, id DESC
             LIMIT @Limit
@@ -132,6 +134,7 @@ internal sealed class PostgresRunStore(PostgresDatabase db, PostgresRunChangeNot
                 query.RepoId,
                 query.Status,
                 query.AwaitingApproval,
+                query.AwaitingInput,
                 AfterAt = query.After is null ? (DateTimeOffset?)null : PostgresTime.ToDb(query.After.CreatedAt),
                 AfterId = query.After?.RunId,
                 query.Limit,

@@ -47,10 +47,10 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
             await c.ExecuteAsync(
                 """
                 INSERT INTO runs (id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch,
-                                  root_directory, prompt, conversation_id, workspace_session_id, mode, permission_mode, permissions_json, model,
+                                  root_directory, prompt, conversation_id, workspace_session_id, mode, permission_mode, permissions_json, model, interactive,
                                   created_at, updated_at)
                 VALUES (@Id, @UserId, @RepoId, @AiCallId, @Harness, @Status, @BaseBranch, @WorkingBranch, @CreateBranch,
-                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @PermissionMode, @PermissionsJson, @Model, @At, @At)
+                        @RootDirectory, @Prompt, @ConversationId, @WorkspaceSessionId, @Mode, @PermissionMode, @PermissionsJson, @Model, @Interactive, @At, @At)
                 """,
                 new
                 {
@@ -71,6 +71,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                     run.PermissionMode,
                     run.PermissionsJson,
                     run.Model,
+                    Interactive = run.Interactive ? 1 : 0,
                     At = nowMs,
                 },
                 t);
@@ -108,6 +109,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
               AND (@RepoId IS NULL OR repo_id = @RepoId)
               AND (@Status IS NULL OR status = @Status)
               AND (@AwaitingApproval = 0 OR (status IN ('pending','streaming') AND EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id AND a.status = 'pending')))
+              AND (@AwaitingInput = 0 OR (status IN ('pending','streaming') AND awaiting_input = 1 AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = runs.id AND a.status = 'pending')))
               AND (@AfterAt IS NULL OR created_at < @AfterAt OR (created_at = @AfterAt AND id < @AfterId))
             ORDER BY created_at DESC, id DESC
             LIMIT @Limit
@@ -118,6 +120,7 @@ internal sealed class SqliteRunStore(SqliteDatabase db, IRunChangeNotifier notif
                 query.RepoId,
                 query.Status,
                 AwaitingApproval = query.AwaitingApproval ? 1 : 0,
+                AwaitingInput = query.AwaitingInput ? 1 : 0,
                 AfterAt = query.After is null ? (long?)null : SqliteTime.ToMs(query.After.CreatedAt),
                 AfterId = query.After?.RunId,
                 query.Limit,

@@ -57,6 +57,9 @@ public sealed record RunQuery(string? UserId, string? RepoId, string? Status, in
 {
     /// <summary>[beyond] only active runs with a pending approval.</summary>
     public bool AwaitingApproval { get; init; }
+
+    /// <summary>[beyond] only active interactive runs between turns without a pending approval (awaiting <c>input</c>).</summary>
+    public bool AwaitingInput { get; init; }
 }
 
 /// <summary>A keyset position in the newest-first run order.</summary>

@@ -26,6 +26,18 @@ public sealed record RunRecord
 
     /// <summary>[beyond] the model the run asked for (null: the server's).</summary>
     public string? Model { get; init; }
+
+    /// <summary>[beyond] the run stays open between turns until finish, cancel or the idle limit (interactive.md).</summary>
+    public bool Interactive { get; init; }
+
+    /// <summary>[beyond] turns the harness started so far.</summary>
+    public int Turns { get; init; }
+
+    /// <summary>[beyond] an interactive run between turns: it waits for a person's follow-up.</summary>
+    public bool AwaitingInput { get; init; }
+
+    /// <summary>[beyond] the harness's conversation (Codex thread, Claude Code session) to resume in a new process.</summary>
+    public string? HarnessSession { get; init; }
     public string? SandboxRecordId { get; init; }
     public string? SandboxId { get; init; }
     public string? Error { get; init; }

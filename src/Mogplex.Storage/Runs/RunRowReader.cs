@@ -18,7 +18,8 @@ public abstract class RunRowReader
         "id, user_id, repo_id, ai_call_id, harness, status, base_branch, working_branch, create_branch, root_directory, " +
         "prompt, conversation_id, workspace_session_id, mode, sandbox_record_id, sandbox_id, error, runtime_run_id, " +
         "input_tokens, cached_input_tokens, output_tokens, cost_usd, commit_sha, created_at, updated_at, started_at, " +
-        "finished_at, cancel_requested_at, lease_owner, lease_expires_at, permission_mode, permissions_json, model";
+        "finished_at, cancel_requested_at, lease_owner, lease_expires_at, permission_mode, permissions_json, model, " +
+        "interactive, turns, awaiting_input, harness_session";
 
     /// <summary>The run on the reader's current row.</summary>
     public RunRecord Read(DbDataReader row) => new()
@@ -56,6 +57,10 @@ public abstract class RunRowReader
         PermissionMode = row.GetString(30),
         PermissionsJson = ReadText(row, 31),
         Model = ReadText(row, 32),
+        Interactive = ReadFlag(row, 33),
+        Turns = row.GetInt32(34),
+        AwaitingInput = ReadFlag(row, 35),
+        HarnessSession = ReadText(row, 36),
     };
 
     /// <summary>The only row of the result, or null when there is none (throws on a second row, as Dapper's QuerySingleOrDefault does).</summary>

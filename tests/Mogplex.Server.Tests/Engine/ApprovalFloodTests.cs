@@ -88,6 +88,8 @@ public sealed class ApprovalFloodTests
         {
         }
 
+        public bool Steer(string text) => false;
+
         public void Interrupt()
         {
         }

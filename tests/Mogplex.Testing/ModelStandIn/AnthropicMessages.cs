@@ -40,6 +40,18 @@ internal static partial class AnthropicMessages
             : ToolUseBlock(toolResults, step, workingDirectory);
         var stopReason = step is null ? "end_turn" : "tool_use";
 
+        if (script.Hang)
+        {
+            if (stream)
+            {
+                context.Response.ContentType = "text/event-stream";
+                await SendAsync(context.Response, "message_start", new JsonObject { ["message"] = Message(messageId, model, [], null, 1) }, context.RequestAborted);
+            }
+
+            await ModelStandInServer.HangAsync(context.Response, context.RequestAborted);
+            return;
+        }
+
         if (!stream)
         {
             var message = Message(messageId, model, new JsonArray(block), stopReason, OutputTokens);

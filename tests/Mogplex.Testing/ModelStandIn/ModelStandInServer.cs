@@ -84,6 +84,22 @@ public sealed class ModelStandInServer : IAsyncDisposable
         return new ModelStandInServer(app, requests, new Uri(address.TrimEnd('/') + "/"));
     }
 
+    /// <summary><c>[[hang]]</c>: what was written so far goes out, then nothing more until the client or the stand-in goes away.</summary>
+    internal static async Task HangAsync(HttpResponse response, CancellationToken requestAborted)
+    {
+        var stopping = response.HttpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, stopping);
+        try
+        {
+            await response.Body.FlushAsync(either.Token);
+            await Task.Delay(Timeout.Infinite, either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client interrupted, or the stand-in stops.
+        }
+    }
+
     internal static JsonDocument? TryParse(string body)
     {
         try

@@ -51,6 +51,11 @@ internal static partial class OpenAiResponses
         }, ct);
         if (script.CutStream)
             return;
+        if (script.Hang)
+        {
+            await ModelStandInServer.HangAsync(response, ct);
+            return;
+        }
         await SendAsync(response, "response.output_item.added", new JsonObject { ["output_index"] = 0, ["item"] = Started(item) }, ct);
         if (item["type"]!.GetValue<string>() == "message")
         {

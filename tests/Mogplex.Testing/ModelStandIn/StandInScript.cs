@@ -13,14 +13,18 @@ namespace Mogplex.Testing.ModelStandIn;
 /// <item><c>[[secret]]</c>: a shell tool call printing <c>MOGPLEX_TEST_SECRET=$MOGPLEX_TEST_SECRET</c>.</item>
 /// <item><c>[[say TEXT]]</c>: the final answer (default <c>done</c>).</item>
 /// <item><c>[[fail500]]</c> / <c>[[fail401]]</c>: every model call answers HTTP 500 / 401.</item>
+/// <item><c>[[hang]]</c>, in the newest user message only: the model call starts its reply and never ends it
+/// (until the client goes away): a turn that runs until it is interrupted.</item>
 /// <item><c>[[cutstream]]</c>: every streaming reply ends right after its first event (Codex fails the turn; Claude Code
 /// retries the call without streaming, which is answered normally).</item>
 /// </list>
 /// The tool-call directives run one per model call; the call after the last tool output answers the
 /// final text. Which call this is comes from the number of tool outputs already in the request, so
-/// the stand-in keeps no state between calls.
+/// the stand-in keeps no state between calls. In a conversation the request holds every earlier
+/// user message: a follow-up's tool directives run after those of the turns before (a tool per
+/// turn), and its <c>[[say]]</c> is the last one.
 /// </remarks>
-public sealed partial record StandInScript(IReadOnlyList<StandInStep> Steps, string FinalText, int? FailStatus, bool CutStream)
+public sealed partial record StandInScript(IReadOnlyList<StandInStep> Steps, string FinalText, int? FailStatus, bool CutStream, bool Hang = false)
 {
     public const string SecretVariable = "MOGPLEX_TEST_SECRET";
 
@@ -33,7 +37,9 @@ public sealed partial record StandInScript(IReadOnlyList<StandInStep> Steps, str
         var finalText = "done";
         int? failStatus = null;
         var cutStream = false;
-        foreach (var text in promptTexts)
+        var hang = false;
+        var texts = promptTexts.ToList();
+        foreach (var text in texts)
         {
             foreach (Match m in DirectiveRegex().Matches(text))
             {
@@ -74,12 +80,15 @@ public sealed partial record StandInScript(IReadOnlyList<StandInStep> Steps, str
                     case "cutstream":
                         cutStream = true;
                         break;
+                    case "hang":
+                        hang = ReferenceEquals(text, texts[^1]);
+                        break;
                     default:
                         break;
                 }
             }
         }
-        return new StandInScript(steps, finalText, failStatus, cutStream);
+        return new StandInScript(steps, finalText, failStatus, cutStream, hang);
     }
 
     /// <summary>The step to answer with after <paramref name="toolOutputs"/> tool outputs, or null for the final text.</summary>
@@ -93,7 +102,7 @@ public sealed partial record StandInScript(IReadOnlyList<StandInStep> Steps, str
         return i < 0 ? (s, "") : (s[..i], s[(i + 1)..]);
     }
 
-    [GeneratedRegex(@"\[\[(?<verb>write|edit|run|sleep|secret|say|fail500|fail401|cutstream)(?:\s+(?<rest>.*?))?\]\]", RegexOptions.Singleline)]
+    [GeneratedRegex(@"\[\[(?<verb>write|edit|run|sleep|secret|say|fail500|fail401|cutstream|hang)(?:\s+(?<rest>.*?))?\]\]", RegexOptions.Singleline)]
     private static partial Regex DirectiveRegex();
 }
 

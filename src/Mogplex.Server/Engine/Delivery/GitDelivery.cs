@@ -83,6 +83,36 @@ public sealed class GitDelivery(ServeSettings settings, IOptionsMonitor<Delivery
     }
 
     /// <summary>
+    /// The sandbox's changes against the run's start, as delivery would see them, without touching
+    /// the checkout's <c>.git</c>: the same confined add into a git folder of the server's made for
+    /// this diff (<c>server/diff-*.git</c>), then its index against the start commit. Nested
+    /// repositories are left out as delivery leaves them out; a file over the delivery limits is refused the same way.
+    /// </summary>
+    public async Task<Runs.RunDiffResult> DiffAsync(RunRecord run, PreparedSandbox sandbox, RunConfinement confinement, CancellationToken ct)
+    {
+        var checkout = sandbox.CheckoutDirectory;
+        SandboxGit.EnsureRealDirectory(checkout, "the sandbox's checkout");
+        var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
+        var server = SandboxFolders.EnsureServer(sandbox.Directory);
+        var gitDir = Path.Combine(server, "diff-" + Guid.NewGuid().ToString("N") + ".git");
+        try
+        {
+            await CreateGitDirectoryAsync(gitDir, mirror, run.WorkingBranch, sandbox, ct);
+            var target = new ConfinedGitTarget(gitDir, checkout, confinement.ForGit(sandbox.Directory, [gitDir], [checkout, mirror], sandbox.User));
+            var nested = await confinedGit.NestedRepositoriesAsync(target, ct);
+            var pathspec = new List<string> { "--", "." };
+            pathspec.AddRange(nested.Select(n => ":(exclude,literal)" + n));
+            await CheckSizesAsync(target, pathspec, ct);
+            await confinedGit.RunCheckedAsync(target, ["add", "--all", .. pathspec], ct);
+            return await RunDiffs.FromGitAsync(args => confinedGit.RunCheckedAsync(target, args, ct), ["--cached", sandbox.StartCommit ?? EmptyTree], sandbox.StartCommit, null);
+        }
+        finally
+        {
+            SandboxGit.DeleteEntry(gitDir);
+        }
+    }
+
+    /// <summary>
     /// A git folder of the server's: objects from the mirror (alternates), HEAD on the working branch at
     /// the start commit, the index the server made at the start (its file stamps spare hashing
     /// unchanged files) or read from the start commit. Then it is handed to the sandbox's user, who

@@ -80,6 +80,13 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
         _signals.Add(new SessionSignal.TurnStarted(TurnId));
     }
 
+    /// <summary>Claude Code cannot add to a running turn: the text waits for it to end.</summary>
+    public bool Steer(string text)
+    {
+        StartTurn(text);
+        return false;
+    }
+
     public void Answer(string approvalRef, bool approve, string? reason)
     {
         if (!_pendingAsks.Remove(approvalRef, out var input))

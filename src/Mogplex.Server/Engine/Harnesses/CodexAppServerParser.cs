@@ -48,6 +48,11 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     private readonly List<SessionSignal> _signals = [];
     private readonly Queue<string> _queuedTurns = new();
     private readonly Dictionary<string, JsonNode> _pendingAsks = new(StringComparer.Ordinal);
+    /// <summary>Our <c>turn/steer</c> requests by id, with their text: a refused steer becomes a follow-up.</summary>
+    private readonly Dictionary<long, string> _steers = [];
+
+    /// <summary>Our <c>turn/interrupt</c> request ids: a refusal (the turn ended first) is not a failure.</summary>
+    private readonly HashSet<long> _interrupts = [];
     private readonly Dictionary<string, List<FileChange>> _fileChanges = new(StringComparer.Ordinal);
     private readonly bool _serveApprovals;
     private readonly SandboxPathMap _paths;
@@ -113,6 +118,30 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
         WriteTurn(_nextId++, text);
     }
 
+    public bool Steer(string text)
+    {
+        if (!TurnActive || _threadId is null || _turnId is null)
+        {
+            StartTurn(text);
+            return false;
+        }
+
+        var id = _nextId++;
+        _steers[id] = text;
+        Write(new JsonObject
+        {
+            ["id"] = id,
+            ["method"] = "turn/steer",
+            ["params"] = new JsonObject
+            {
+                ["threadId"] = _threadId,
+                ["expectedTurnId"] = _turnId,
+                ["input"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text, ["text_elements"] = new JsonArray() }),
+            },
+        });
+        return true;
+    }
+
     public void Answer(string approvalRef, bool approve, string? reason)
     {
         if (_pendingAsks.Remove(approvalRef, out var id))
@@ -126,6 +155,7 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
         if (TurnActive && _threadId is not null && _turnId is not null)
         {
             _interruptRequested = true;
+            _interrupts.Add(_nextId);
             Write(new JsonObject { ["id"] = _nextId++, ["method"] = "turn/interrupt", ["params"] = new JsonObject { ["threadId"] = _threadId, ["turnId"] = _turnId } });
         }
     }
@@ -177,6 +207,23 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     private IReadOnlyList<HarnessEvent> Response(JsonObject json)
     {
         var id = JsonLines.Long(json, "id");
+        if (id is { } steerId && _steers.Remove(steerId, out var steered))
+        {
+            if (json["error"] is not JsonObject refused)
+            {
+                return [];
+            }
+
+            // The turn ended meanwhile (or steering is refused): the text is the next turn's.
+            StartTurn(steered);
+            return [new HarnessEvent(RunEventTypes.Log, "codex refused to add the message to the running turn: it is queued for the next one", Payload: new JsonObject { ["error"] = JsonLines.Str(refused, "message") })];
+        }
+
+        if (id is { } interruptId && _interrupts.Remove(interruptId))
+        {
+            return [];
+        }
+
         if (json["error"] is JsonObject error)
         {
             var step = id switch { InitializeId => "initialize", ThreadStartId => "thread/start", _ => "turn/start" };

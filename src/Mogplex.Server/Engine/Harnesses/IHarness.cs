@@ -64,6 +64,12 @@ public interface ISessionProtocol : IHarnessOutputParser
     /// <summary>Starts a turn with this text (a follow-up); queued by the protocol until the session is ready.</summary>
     void StartTurn(string text);
 
+    /// <summary>
+    /// Adds this text to the running turn where the harness can (Codex <c>turn/steer</c>); true when
+    /// it was sent so. Otherwise (no turn runs, or the harness cannot) it is a follow-up as by <see cref="StartTurn"/>.
+    /// </summary>
+    bool Steer(string text);
+
     /// <summary>Answers an ask (<see cref="SessionSignal.ApprovalAsked.Ref"/>); the reason reaches the model on a reject.</summary>
     void Answer(string approvalRef, bool approve, string? reason);
 

@@ -1,0 +1,21 @@
+-- [beyond] interactive.md: a run that stays open between turns, how many turns it had, whether it
+-- waits for a person's input, the harness's own conversation id (to resume it in a new process),
+-- and what people sent it (taken once, in order, by the node that runs its harness).
+ALTER TABLE runs ADD COLUMN interactive INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN turns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN awaiting_input INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN harness_session TEXT;
+CREATE TABLE run_inputs (
+    id         TEXT PRIMARY KEY,
+    run_id     TEXT NOT NULL REFERENCES runs(id),
+    seq        INTEGER NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('message','interrupt','finish')),
+    text       TEXT,
+    mode       TEXT,
+    client_key TEXT,
+    created_at INTEGER NOT NULL,
+    taken_at   INTEGER
+);
+CREATE UNIQUE INDEX run_inputs_run ON run_inputs (run_id, seq);
+-- A client's Idempotency-Key for a message: a retry finds the message it already sent.
+CREATE UNIQUE INDEX run_inputs_client_key ON run_inputs (run_id, client_key) WHERE client_key IS NOT NULL;
