@@ -145,6 +145,46 @@ public sealed class RunsClient(MogplexClient client)
         return await WithoutRouteAsNullAsync(request, ct);
     }
 
+    /// <summary>
+    /// [beyond] <c>POST /runs/{id}/messages</c>: <c>{messageId, queued}</c>, or null when the server
+    /// has no such route. <paramref name="key"/> is sent as <c>Idempotency-Key</c> (a retry finds the message it sent).
+    /// </summary>
+    public async Task<JsonElement?> SendMessageAsync(string runId, string text, bool steer, string? key, CancellationToken ct)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + text.Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("text", text);
+            writer.WriteString("mode", steer ? "steer" : "queue");
+            writer.WriteEndObject();
+        }
+
+        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/messages");
+        request.Content = new ByteArrayContent(buffer.WrittenMemory.ToArray());
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        }
+
+        return await WithoutRouteAsNullAsync(request, ct);
+    }
+
+    /// <summary>[beyond] <c>POST /runs/{id}/interrupt</c> or <c>/finish</c>: <c>{runId, inputId, kind}</c>, or null when the server has no such route.</summary>
+    public async Task<JsonElement?> SignalAsync(string runId, string kind, CancellationToken ct)
+    {
+        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/{(kind == "finish" ? "finish" : "interrupt")}");
+        return await WithoutRouteAsNullAsync(request, ct);
+    }
+
+    /// <summary>[beyond] <c>GET /runs/{id}/diff</c>: <c>{base, head, files, patch, truncated}</c>, or null when the server has no such route.</summary>
+    public async Task<JsonElement?> DiffAsync(string runId, CancellationToken ct)
+    {
+        using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/diff");
+        return await WithoutRouteAsNullAsync(request, ct);
+    }
+
     private async Task<JsonElement?> WithoutRouteAsNullAsync(HttpRequestMessage request, CancellationToken ct)
     {
         try

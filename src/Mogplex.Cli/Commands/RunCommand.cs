@@ -31,6 +31,9 @@ public sealed record RunOptions(
     public IReadOnlyList<string> Ask { get; init; } = [];
 
     public IReadOnlyList<string> Deny { get; init; } = [];
+
+    /// <summary>[beyond] the run stays open for follow-ups (<c>mogplex runs send</c>) until <c>runs finish</c> (mogplexd).</summary>
+    public bool Interactive { get; init; }
 }
 
 /// <summary><c>mogplex run --repo &lt;id&gt; [flags] "&lt;prompt&gt;"</c>: starts a run.</summary>
@@ -58,12 +61,13 @@ public static class RunCommand
         var allow = new Option<string[]>("--allow") { Description = "A rule answered yes without asking, e.g. 'bash:git status*' (repeatable; mogplexd)", HelpName = "rule" };
         var ask = new Option<string[]>("--ask") { Description = "A rule that always asks (repeatable; mogplexd)", HelpName = "rule" };
         var deny = new Option<string[]>("--deny") { Description = "A rule answered no without asking, e.g. 'bash:git push*' (repeatable; mogplexd)", HelpName = "rule" };
+        var interactive = new Option<bool>("--interactive") { Description = "Keep the run open after its turn for follow-ups (`mogplex runs send`) until `mogplex runs finish` (mogplexd)", Arity = ArgumentArity.Zero };
         var prompt = new Argument<string[]>("prompt") { Description = "The prompt (words are joined by spaces); - or none with stdin piped reads it from stdin", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command(
             "run",
             "Start a run.\n\nExample:\n  mogplex run --repo 7f3c... --create-branch --branch fix/readme \"Fix the typo in README.md\"")
         {
-            repo, harness, baseBranch, branch, createBranch, root, key, json, permissionMode, model, allow, ask, deny, prompt,
+            repo, harness, baseBranch, branch, createBranch, root, key, json, permissionMode, model, allow, ask, deny, interactive, prompt,
         };
         command.SetAction((parse, ct) => RunAsync(
             context,
@@ -83,6 +87,7 @@ public static class RunCommand
                 Allow = parse.GetValue(allow) ?? [],
                 Ask = parse.GetValue(ask) ?? [],
                 Deny = parse.GetValue(deny) ?? [],
+                Interactive = parse.GetValue(interactive),
             },
             ct));
         return command;
@@ -120,6 +125,10 @@ public static class RunCommand
         output.WriteLine($"harness {Text.OneLine(Fields.Str(run, "harness"))}");
         output.WriteLine($"branch  {RunText.Branch(run)}");
         output.WriteLine($"tail events: mogplex runs events {Text.OneLine(runId)} --follow");
+        if (options.Interactive)
+        {
+            output.WriteLine($"talk to it: mogplex runs send {Text.OneLine(runId)} \"...\"; end it: mogplex runs finish {Text.OneLine(runId)}");
+        }
         return ExitCodes.Success;
     }
 
@@ -189,6 +198,11 @@ public static class RunCommand
             WriteIfSet(writer, "rootDirectory", options.Root);
             WriteIfSet(writer, "permissionMode", options.PermissionMode);
             WriteIfSet(writer, "model", options.Model);
+            if (options.Interactive)
+            {
+                writer.WriteBoolean("interactive", true);
+            }
+
             if (options.Allow.Count + options.Ask.Count + options.Deny.Count > 0)
             {
                 writer.WriteStartObject("permissions");

@@ -7,7 +7,7 @@ namespace Mogplex.Cli.Commands;
 public static class RunsCommand
 {
     public static Command Create(CliContext context) =>
-        new("runs", "Inspect, follow and cancel runs; answer their approvals.")
+        new("runs", "Inspect, follow and cancel runs; answer their approvals; talk to interactive runs.")
         {
             RunsGetCommand.Create(context),
             RunsEventsCommand.Create(context),
@@ -16,5 +16,9 @@ public static class RunsCommand
             RunsApprovalsCommand.Create(context),
             RunsDecideCommand.Create(context, approve: true),
             RunsDecideCommand.Create(context, approve: false),
+            RunsTalkCommands.Send(context),
+            RunsTalkCommands.Signal(context, "interrupt"),
+            RunsTalkCommands.Signal(context, "finish"),
+            RunsTalkCommands.Diff(context),
         };
 }

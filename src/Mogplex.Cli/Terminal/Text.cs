@@ -92,4 +92,11 @@ public static class Text
 
     private static bool IsHidden(Rune rune) =>
         Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    /// <summary>
+    /// Several lines for the terminal (a patch): each line as <see cref="OneLine"/> would show it,
+    /// tabs kept; newlines stay newlines.
+    /// </summary>
+    public static string Printable(string value) =>
+        string.Join('\n', value.Split('\n').Select(line => string.Join('\t', line.Split('\t').Select(OneLine))));
 }

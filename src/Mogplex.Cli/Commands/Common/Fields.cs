@@ -34,5 +34,9 @@ public static class Fields
     public static IEnumerable<JsonElement> Items(JsonElement array) =>
         array.ValueKind == JsonValueKind.Array ? array.EnumerateArray() : [];
 
+    /// <summary>A count (an integer field), or null when absent, null or not an integer.</summary>
+    public static int? Count(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
+
     public static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
