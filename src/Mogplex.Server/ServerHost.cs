@@ -83,7 +83,7 @@ public static class ServerHost
             builder.Services.AddHostedService<RunWorkerService>();
         }
 
-        builder.Services.AddOpenApi("v1");
+        builder.Services.AddOpenApi("v1", o => o.AddSchemaTransformer<OpenApiEventTypes>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         configureServices?.Invoke(builder.Services);
 

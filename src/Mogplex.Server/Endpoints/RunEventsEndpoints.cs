@@ -21,8 +21,8 @@ public static class RunEventsEndpoints
     public static RouteGroupBuilder MapRunEvents(this RouteGroupBuilder api)
     {
         api.MapGet("/runs/{runId}/events", GetAsync)
-            .Produces<ApiEnvelope<RunEventsPage>>()
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+            // One 200 with both media types: a second Produces for the same status would replace the JSON page's schema.
+            .Produces<ApiEnvelope<RunEventsPage>>(StatusCodes.Status200OK, "application/json", "text/event-stream");
         return api;
     }
 

@@ -185,6 +185,34 @@ public sealed class ProtocolTests
         {
             Assert.True(decide.GetProperty("responses").TryGetProperty(status, out _), $"POST approvals/{{approvalId}} does not document {status}");
         }
+
+        // [beyond] interactive runs: what a person sends, and the diff.
+        var send = paths.GetProperty("/api/v1/mogplex/runs/{runId}/messages").GetProperty("post");
+        Assert.Equal(JsonValueKind.Object, send.GetProperty("requestBody").ValueKind);
+        foreach (var (path, method, statuses) in new[]
+        {
+            ("/api/v1/mogplex/runs/{runId}/messages", "post", new[] { "202", "400", "404", "409", "413" }),
+            ("/api/v1/mogplex/runs/{runId}/interrupt", "post", ["202", "404", "409"]),
+            ("/api/v1/mogplex/runs/{runId}/finish", "post", ["202", "404", "409"]),
+            ("/api/v1/mogplex/runs/{runId}/diff", "get", ["200", "404", "409"]),
+        })
+        {
+            var responses = paths.GetProperty(path).GetProperty(method).GetProperty("responses");
+            foreach (var status in statuses)
+            {
+                Assert.True(responses.TryGetProperty(status, out _), $"{method} {path} does not document {status}");
+            }
+        }
+
+        // Every event type is named on RunEvent.type.
+        var schemas = reply.Json.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.TryGetProperty("RunEvent", out var runEvent), string.Join(", ", schemas.EnumerateObject().Select(p => p.Name)));
+        Assert.True(runEvent.GetProperty("properties").GetProperty("type").TryGetProperty("description", out var description), runEvent.GetRawText());
+        var eventType = description.GetString()!;
+        foreach (var type in new[] { "started", "tool_call", "turn_started", "turn_completed", "user_message", "approval_requested", "approval_decided" })
+        {
+            Assert.Contains(type, eventType, StringComparison.Ordinal);
+        }
     }
 
     [Fact(Timeout = TestTimeouts.Api)]
