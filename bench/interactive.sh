@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Interactive runs of the published mogplexd, with the real Codex and Claude Code CLIs against the
 # model stand-in (bench/ModelStandIn), measured side by side in one run, per harness:
-#   approval   permissionMode approval, prompt "[[write f.txt x]]": the approval_decided event ->
-#              the harness's next tool_call/tool_result (server clock, event createdAt), and the
-#              client's POST of the decision -> that event read on the SSE stream
+#   approval   permissionMode approval, prompt "[[write f.txt x]]": the decision stored -> the
+#              answer written to the harness (the server's share, which mogplexd logs per approval:
+#              "approval ... answered to the harness N ms after it was decided"); the approval_decided
+#              event -> the harness's next tool_call/tool_result (server clock, event createdAt: this
+#              includes the harness running the approved command); and the client's POST of the
+#              decision -> that event read on the SSE stream
 #   follow-up  an interactive run awaiting input: the user_message event -> the next turn_started
 #              (server clock), and the client's POST /messages -> that turn_started read on the stream
 #   start      a one-shot run (auto mode), for comparison: the run's first event -> its first
@@ -214,6 +217,7 @@ for harness in codex claude-code; do
           ms=$(client_round_trip "$id" "$after" "/runs/$id/approvals/$aid" '{"decision":"approve"}' \
             "\"approval_decided\".*\"$aid\"|\"$aid\".*\"approval_decided\"" '"type":"(tool_call|tool_result)"')
           record "approval_client_$harness" "$ms"
+          first_aid=$aid
           first=false
         else
           post "/runs/$id/approvals/$aid" '{"decision":"approve"}' >/dev/null
@@ -227,6 +231,9 @@ for harness in codex claude-code; do
     gap=$(server_gaps "$id" '.type == "approval_decided"' "$harness_event" | head -n 1)
     [[ -n $gap ]] || fail_run "$id" "no harness event after approval_decided"
     record "approval_server_$harness" "$gap"
+    answered=$(jq -r --arg aid "$first_aid" 'select(.State.ApprovalId? == $aid and .State.LatencyMs? != null) | .State.LatencyMs' "$work/mogplexd.log" 2>/dev/null | head -n 1)
+    [[ -n $answered ]] || fail_run "$id" "mogplexd logged no answer for approval $first_aid"
+    record "approval_answer_$harness" "$(printf '%.0f' "$answered")"
   done
 
   echo "$harness: follow-ups ($iterations messages in one interactive run)..." >&2
@@ -261,7 +268,7 @@ for harness in codex claude-code; do
 done
 
 echo "$iterations iterations per figure; $(nproc) CPUs; harnesses: the pinned Codex and Claude Code CLIs, model: the stand-in" >&2
-printf '%-12s %-52s %9s %9s  %s\n' harness measure "p50 (ms)" "p90 (ms)" target
+printf '%-12s %-64s %9s %9s  %s\n' harness measure "p50 (ms)" "p90 (ms)" target
 row() { # harness key label target
   local p50 p90 verdict=""
   p50=$(tr ' ' '\n' <<<"${results[$2]}" | grep . | percentile 50)
@@ -269,10 +276,11 @@ row() { # harness key label target
   if [[ -n $4 ]]; then
     verdict=$(awk -v p="$p50" -v t="$4" 'BEGIN { print (p <= t) ? "p50 <= " t " ms: target met" : "p50 <= " t " ms: MISSED" }')
   fi
-  printf '%-12s %-52s %9s %9s  %s\n' "$1" "$3" "$p50" "$p90" "$verdict"
+  printf '%-12s %-64s %9s %9s  %s\n' "$1" "$3" "$p50" "$p90" "$verdict"
 }
 for harness in codex claude-code; do
-  row "$harness" "approval_server_$harness" "approval: decided -> next tool event (server)" "$approval_target"
+  row "$harness" "approval_answer_$harness" "approval: decided -> answer written to the harness (server)" "$approval_target"
+  row "$harness" "approval_server_$harness" "approval: decided -> next tool event, incl. the command (server)" ""
   row "$harness" "approval_client_$harness" "approval: POST decision -> tool event seen (client)" ""
   row "$harness" "followup_server_$harness" "follow-up: user_message -> turn_started (server)" "$followup_target"
   row "$harness" "followup_client_$harness" "follow-up: POST message -> turn_started seen (client)" ""

@@ -195,7 +195,15 @@ public sealed class ApprovalBroker(
         {
             if (approval.Status != ApprovalStatuses.Pending)
             {
-                Deliver(approval.Id, approval.Status == ApprovalStatuses.Approved, approval.Reason);
+                if (Deliver(approval.Id, approval.Status == ApprovalStatuses.Approved, approval.Reason) && approval.DecidedAt is { } decidedAt)
+                {
+                    // The server's share of an approval's round trip (bench/interactive.sh reads it).
+                    logger.LogInformation(
+                        "Run {RunId}: approval {ApprovalId} answered to the harness {LatencyMs:0.0} ms after it was decided",
+                        runId,
+                        approval.Id,
+                        (time.GetUtcNow() - decidedAt).TotalMilliseconds);
+                }
             }
             else if (time.GetUtcNow() - approval.CreatedAt >= timeout)
             {
@@ -208,19 +216,20 @@ public sealed class ApprovalBroker(
         }
     }
 
-    /// <summary>A stored decision reaches the harness once.</summary>
-    private void Deliver(string approvalId, bool approve, string? reason)
+    /// <summary>A stored decision reaches the harness once; true when this call passed it on.</summary>
+    private bool Deliver(string approvalId, bool approve, string? reason)
     {
         (string Ref, string Target) waiting;
         lock (_waiting)
         {
             if (!_waiting.Remove(approvalId, out waiting))
             {
-                return;
+                return false;
             }
         }
 
         Answer(waiting.Ref, approve, reason);
+        return true;
     }
 
     private void Answer(string reference, bool approve, string? reason)
