@@ -23,6 +23,7 @@ public abstract partial class StoreConformanceTests
             PermissionMode = "approval",
             PermissionsJson = """{"allow":["bash:git *"]}""",
             Model = "gpt-5.5-mini",
+            Interactive = true,
         };
         await store.Runs.CreateRunAsync(CreateCommand(run, "key-1"), Ct);
         Time.Advance(TimeSpan.FromSeconds(1));
@@ -44,6 +45,10 @@ public abstract partial class StoreConformanceTests
         }, Ct);
         await store.Queue.AddUsageAsync(run.Id, new UsageDelta(1200, 300, 45, 0.125m), Ct);
         Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await store.Sessions.UpdateAsync(
+            new RunSessionUpdate(run.Id, "node-a", Now) { TurnsStarted = 2, AwaitingInput = true, HarnessSession = "thread-1" },
+            Ct));
+        Time.Advance(TimeSpan.FromSeconds(1));
         var cancelAt = Now;
         await store.Runs.RequestCancelAsync(run.Id, user.Id, Event("cancel requested"), cancelAt, Ct);
 
@@ -63,6 +68,10 @@ public abstract partial class StoreConformanceTests
             PermissionMode = "approval",
             PermissionsJson = """{"allow":["bash:git *"]}""",
             Model = "gpt-5.5-mini",
+            Interactive = true,
+            Turns = 2,
+            AwaitingInput = true,
+            HarnessSession = "thread-1",
             ConversationId = "conv-1",
             WorkspaceSessionId = "ws-1",
             Mode = "plan",
@@ -89,6 +98,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(expected, await store.Runs.GetRunAsync(run.Id, user.Id, Ct));
         Assert.Equal(expected, await store.Runs.GetRunAsync(run.Id, null, Ct));
         Assert.Equal(expected, Assert.Single(await store.Runs.ListRunsAsync(new RunQuery(user.Id, null, null, 10, null), Ct)));
+        Assert.Equal(expected, Assert.Single(await store.Runs.ListRunsAsync(new RunQuery(user.Id, null, null, 10, null) { AwaitingInput = true }, Ct)));
         Assert.Equal(expected, Assert.Single(await store.Queue.ListHeldByAsync("node-a", Ct)));
         Assert.Equal(expected, Assert.Single(await store.Queue.ListExpiredAsync(claimedAt.AddMinutes(6), Ct)));
         Assert.Equal(expected, (await store.Runs.RequestCancelAsync(run.Id, user.Id, Event("cancel requested"), Now, Ct)).Run);
