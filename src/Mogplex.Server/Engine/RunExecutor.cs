@@ -57,7 +57,9 @@ public sealed class RunExecutor(
         try
         {
             cgroup = limits.Create(run.Id);
-            await RunPhasesAsync(run, owner, cgroup, breach, clock, sandbox: s => sandbox = s, runCts.Token);
+            // A stop of mogplexd keeps an interactive run's conversation (its harness state) for the restart.
+            bool KeepConversation() => run.Interactive && stopping.IsCancellationRequested && !cancel.IsCancellationRequested && breach.Reason is null;
+            await RunPhasesAsync(run, owner, cgroup, breach, clock, KeepConversation, sandbox: s => sandbox = s, runCts.Token);
         }
         catch (OperationCanceledException) when (runCts.IsCancellationRequested)
         {
@@ -71,7 +73,12 @@ public sealed class RunExecutor(
             }
             else if (stopping.IsCancellationRequested)
             {
-                await FailAsync(run.Id, owner, "interrupted: mogplexd stopped");
+                // An interactive run's conversation outlives a stop: it is claimed again and resumed.
+                var kept = events.Create(RunEventTypes.Log, "mogplexd stopped: the conversation stays open and resumes", payload: new JsonObject { ["stage"] = "session", ["reason"] = "restart" });
+                if (!run.Interactive || !await store.Sessions.ReleaseAsync(run.Id, owner, time.GetUtcNow(), [kept], CancellationToken.None))
+                {
+                    await FailAsync(run.Id, owner, "interrupted: mogplexd stopped");
+                }
             }
             else
             {
@@ -131,7 +138,7 @@ public sealed class RunExecutor(
         }
     }
 
-    private async Task RunPhasesAsync(RunRecord run, string owner, RunCgroup cgroup, LimitBreach breach, TurnClock clock, Action<PreparedSandbox> sandbox, CancellationToken ct)
+    private async Task RunPhasesAsync(RunRecord run, string owner, RunCgroup cgroup, LimitBreach breach, TurnClock clock, Func<bool> keepConversation, Action<PreparedSandbox> sandbox, CancellationToken ct)
     {
         if (isolation.Refusal is { } refusal)
         {
@@ -151,7 +158,15 @@ public sealed class RunExecutor(
             await AppendAsync(run.Id, events.Create(RunEventTypes.Log, "Warning: " + warning, payload: new JsonObject { ["stage"] = "sandbox", ["isolation"] = "none" }));
         }
 
-        await AppendAsync(run.Id, events.Create(RunEventTypes.Log, "Preparing sandbox", payload: new JsonObject { ["stage"] = "sandbox", ["node"] = settings.NodeId }));
+        // Streaming already: an interactive run kept open across a restart, resumed in its sandbox.
+        // Whatever of its earlier harness still lives in its control group ends first.
+        var resuming = run.Status == RunStatuses.Streaming;
+        if (resuming)
+        {
+            cgroup.KillAll();
+        }
+
+        await AppendAsync(run.Id, events.Create(RunEventTypes.Log, resuming ? "Resuming the conversation in its sandbox" : "Preparing sandbox", payload: new JsonObject { ["stage"] = "sandbox", ["node"] = settings.NodeId }));
 
         await using var egress = StartEgress(run);
         var confinement = new RunConfinement(
@@ -163,7 +178,9 @@ public sealed class RunExecutor(
         using var watchdog = new RunWatchdog(cgroup, breach, options.CurrentValue, sandboxOptions.CurrentValue);
         try
         {
-            prepared = await sandboxes.PrepareAsync(run, repo, confinement, e => AppendAsync(run.Id, e), ct);
+            prepared = resuming
+                ? await sandboxes.ResumeAsync(run, ct)
+                : await sandboxes.PrepareAsync(run, repo, confinement, e => AppendAsync(run.Id, e), ct);
         }
         catch (InvalidOperationException ex) when (!ct.IsCancellationRequested)
         {
@@ -175,22 +192,32 @@ public sealed class RunExecutor(
 
         // GET /runs/{id}/diff answers from this sandbox while the run holds it.
         using var diffable = diffs.Register(run.Id, diffCt => delivery.DiffAsync(run, prepared, confinement, diffCt));
-        var streaming = await store.Runs.TransitionAsync(RunTransitions.StartStreaming(run.Id, owner, prepared.Record, time.GetUtcNow(), events), ct);
+        var streaming = resuming
+            ? await ResumedAsync(run, owner, ct)
+            : await store.Runs.TransitionAsync(RunTransitions.StartStreaming(run.Id, owner, prepared.Record, time.GetUtcNow(), events), ct);
         if (streaming is null)
         {
             // Cancelled while we prepared, or our lease was taken: the run is not ours any more.
             throw new OperationCanceledException(ct);
         }
 
-        var (exitCode, parser, sanitizer, finished, finishedByInterrupt) = await StreamHarnessAsync(streaming, owner, harness, prepared, confinement, watchdog, clock, ct);
-        watchdog.Check();
-        ct.ThrowIfCancellationRequested();
-        if (run.Interactive && !finished)
+        if (run.Interactive && !resuming)
         {
-            throw new EngineException(watchdog.Explain($"the harness ended the conversation before it was finished (exit code {exitCode})"));
+            // Delivered against it at the end, also when a restart comes between.
+            await store.Sessions.UpdateAsync(new RunSessionUpdate(run.Id, owner, time.GetUtcNow()) { StartCommit = prepared.StartCommit }, ct);
         }
 
+        var (exitCode, parser, sanitizer, finished, finishedByInterrupt) = await StreamHarnessAsync(streaming, owner, harness, prepared, confinement, watchdog, clock, resuming, keepConversation, ct);
+        watchdog.Check();
+        ct.ThrowIfCancellationRequested();
         var outcome = finishedByInterrupt ? HarnessOutcome.Success : parser.Complete(exitCode);
+        if (run.Interactive && !finished)
+        {
+            // Nobody finished it: the harness went away (or refused the conversation) on its own.
+            var why = outcome.Succeeded ? $"the harness ended the conversation before it was finished (exit code {exitCode})" : outcome.Error;
+            throw new EngineException(watchdog.Explain(sanitizer.SanitizeString(why ?? "the harness ended the conversation")));
+        }
+
         if (!outcome.Succeeded)
         {
             // The harness's own words (e.g. Codex's turn.failed message) may quote its secrets.
@@ -204,10 +231,10 @@ public sealed class RunExecutor(
     }
 
     /// <returns>The exit code, the parser (for the outcome), the sanitizer, whether an interactive run was finished (by a person or the idle limit), and whether that finish interrupted its last turn.</returns>
-    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer, bool Finished, bool FinishedByInterrupt)> StreamHarnessAsync(RunRecord run, string owner, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, TurnClock clock, CancellationToken ct)
+    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer, bool Finished, bool FinishedByInterrupt)> StreamHarnessAsync(RunRecord run, string owner, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, TurnClock clock, bool resuming, Func<bool> keepConversation, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
-        var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory);
+        var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory) { Resume = resuming };
         var built = harness.BuildProcess(context);
         if (sandbox.User is not null)
         {
@@ -223,7 +250,7 @@ public sealed class RunExecutor(
 
         // Disposed after the process (declared before it): the harness's state, which can hold its
         // environment, goes once nothing runs in the sandbox any more, whatever ended the run.
-        using var state = new HarnessStateRemoval(sandbox.Directory, spec.StateDirectories, logger);
+        using var state = new HarnessStateRemoval(sandbox.Directory, spec.StateDirectories, logger, keepConversation);
         await using var batcher = new RunEventBatcher(store.Events, run.Id, time);
         await using var process = HarnessProcess.Start(spec, isolation.Mode);
         var session = parser as ISessionProtocol;
@@ -372,6 +399,32 @@ public sealed class RunExecutor(
         }
     }
 
+    /// <summary>
+    /// What a restart left of an interactive run is settled before its conversation resumes: a turn
+    /// that was running ends <c>interrupted</c> (<c>by: restart</c>), approvals nobody answered
+    /// expire (their harness process is gone: it asks again if it still wants to), and the run waits
+    /// for input. Returns the run as stored, or null when it is no longer ours.
+    /// </summary>
+    private async Task<RunRecord?> ResumedAsync(RunRecord run, string owner, CancellationToken ct)
+    {
+        foreach (var approval in await store.Approvals.ListAsync(run.Id, pendingOnly: true, ct))
+        {
+            var expired = ApprovalService.Decided(events, approval, "reject", "restart", rule: null, reason: "mogplexd restarted before it was answered", via: null);
+            await store.Approvals.DecideAsync(new ApprovalDecision(run.Id, approval.Id, ApprovalStatuses.Expired, "restart", null, "mogplexd restarted before it was answered", time.GetUtcNow(), [expired]), ct);
+        }
+
+        var settled = new List<NewRunEvent>();
+        if (!run.AwaitingInput && run.Turns > 0)
+        {
+            settled.Add(events.Create(RunEventTypes.TurnCompleted, "Turn interrupted", payload: new JsonObject { ["turnId"] = null, ["status"] = "interrupted", ["by"] = "restart", ["error"] = null, ["usage"] = null }));
+        }
+
+        settled.Add(events.Create(RunEventTypes.Log, "Resumed: the conversation goes on with the next message", payload: new JsonObject { ["stage"] = "session", ["turns"] = run.Turns }));
+        return await store.Sessions.UpdateAsync(new RunSessionUpdate(run.Id, owner, time.GetUtcNow()) { AwaitingInput = true, Events = settled }, ct)
+            ? await store.Runs.GetRunAsync(run.Id, null, ct)
+            : null;
+    }
+
     /// <summary><c>turn_started</c> / <c>turn_completed</c> (with the turn's own usage) for a session's turn signals; null for other signals.</summary>
     private static NewRunEvent? TurnEvent(RunEvents events, SessionSignal signal) => signal switch
     {
@@ -402,7 +455,7 @@ public sealed class RunExecutor(
             process.WriteLine(write);
         }
 
-        if (session.TurnEnded && !interactive)
+        if (interactive ? session.Broken : session.TurnEnded)
         {
             process.CloseInput();
         }

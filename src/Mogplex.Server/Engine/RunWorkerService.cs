@@ -113,7 +113,7 @@ public sealed class RunWorkerService(
             : await store.Queue.ListHeldByAsync(settings.NodeId, ct);
         foreach (var run in leftovers)
         {
-            await FailAsync(run, "interrupted: mogplexd stopped", ct);
+            await FailOrKeepOpenAsync(run, "interrupted: mogplexd stopped", ct);
         }
     }
 
@@ -124,9 +124,30 @@ public sealed class RunWorkerService(
         {
             if (run.LeaseOwner != settings.NodeId)
             {
-                await FailAsync(run, $"interrupted: node {run.LeaseOwner} lost", ct);
+                await FailOrKeepOpenAsync(run, $"interrupted: node {run.LeaseOwner} lost", ct);
             }
         }
+    }
+
+    /// <summary>
+    /// A run its node left: failed, except an interactive run's conversation, which stays open
+    /// (released to be claimed and resumed from its sandbox) — its running turn, if any, ends as
+    /// interrupted when it resumes.
+    /// </summary>
+    private async Task FailOrKeepOpenAsync(RunRecord run, string reason, CancellationToken ct)
+    {
+        if (run.Interactive && run.Status == RunStatuses.Streaming && run.LeaseOwner is { } owner)
+        {
+            var kept = events.Create(RunEventTypes.Log, $"{reason[(reason.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()}: the conversation stays open and resumes", payload: new System.Text.Json.Nodes.JsonObject { ["stage"] = "session", ["reason"] = "restart" });
+            if (await store.Sessions.ReleaseAsync(run.Id, owner, time.GetUtcNow(), [kept], ct))
+            {
+                logger.LogWarning("Run {RunId}: {Reason}; its conversation stays open and resumes", run.Id, reason);
+                queue.Notify();
+                return;
+            }
+        }
+
+        await FailAsync(run, reason, ct);
     }
 
     private async Task FailAsync(RunRecord run, string reason, CancellationToken ct)
@@ -142,7 +163,7 @@ public sealed class RunWorkerService(
     {
         var idleSince = time.GetUtcNow() - sandboxOptions.CurrentValue.IdleTimeout;
         var running = await store.Sandboxes.ListAsync(new SandboxQuery(null, null, SandboxStatuses.Running, 200), ct);
-        foreach (var sandbox in running.Where(s => s.LastActiveAt < idleSince && s.NodeId == settings.NodeId))
+        foreach (var sandbox in running.Where(s => s.LastActiveAt < idleSince && checkouts.IsThisNodes(s)))
         {
             await checkouts.StopIdleAsync(sandbox, ct);
         }

@@ -34,6 +34,9 @@ public sealed class SessionDriver(
 {
     private readonly CancellationTokenSource _stop = new();
     private DateTimeOffset _lastActivity = time.GetUtcNow();
+    private string? _storedSession = run.HarnessSession;
+    private bool _lastTurnInterruptedByFinish;
+    private int _turnsHere;
     private Task? _watcher;
     private volatile bool _finishing;
 
@@ -41,10 +44,12 @@ public sealed class SessionDriver(
     public bool Finishing => _finishing;
 
     /// <summary>
-    /// The last turn was interrupted while finishing: the harness's exit status then reports that
-    /// interrupt (Claude Code exits 1), which was the person's wish, not a failure.
+    /// Finished with nothing of this process's turns to judge the run by: its last turn was
+    /// interrupted by the finish (the harness's exit status then reports that interrupt — Claude
+    /// Code exits 1 — which was the person's wish), or no turn ran in it (a conversation resumed
+    /// after a restart and finished right away).
     /// </summary>
-    public bool FinishedByInterrupt { get; private set; }
+    public bool FinishedByInterrupt => _finishing && (_lastTurnInterruptedByFinish || _turnsHere == 0);
 
     /// <summary>Starts watching for inputs (interactive runs only).</summary>
     public void Start()
@@ -63,12 +68,22 @@ public sealed class SessionDriver(
             switch (signal)
             {
                 case SessionSignal.TurnStarted:
+                    _turnsHere++;
                     clock.Resume();
-                    await UpdateAsync(new RunSessionUpdate(run.Id, owner, time.GetUtcNow()) { TurnsStarted = 1, AwaitingInput = run.Interactive ? false : null });
+                    string? sessionId;
+                    lock (gate)
+                    {
+                        sessionId = session.SessionId;
+                    }
+
+                    // The harness's conversation id, once: a new process resumes it after a restart.
+                    var newSession = run.Interactive && sessionId is not null && sessionId != _storedSession ? sessionId : null;
+                    await UpdateAsync(new RunSessionUpdate(run.Id, owner, time.GetUtcNow()) { TurnsStarted = 1, AwaitingInput = run.Interactive ? false : null, HarnessSession = newSession });
+                    _storedSession = newSession ?? _storedSession;
                     break;
                 case SessionSignal.TurnCompleted completed:
                     _lastActivity = time.GetUtcNow();
-                    FinishedByInterrupt = _finishing && completed.Status == "interrupted";
+                    _lastTurnInterruptedByFinish = _finishing && completed.Status == "interrupted";
                     await TurnEndedAsync();
                     break;
             }

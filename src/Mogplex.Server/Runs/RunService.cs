@@ -131,9 +131,12 @@ public sealed class RunService(
 
         // A queued run that no worker holds is cancelled in place; a claimed one (preparing its
         // sandbox) is cancelled by its worker, which stops what it started.
-        if (run.Status == RunStatuses.Pending && run.LeaseOwner is null)
+        if (run.LeaseOwner is null)
         {
-            var cancelled = await store.Runs.TransitionAsync(RunTransitions.CancelQueued(run.Id, time.GetUtcNow(), events), ct);
+            var transition = run.Status == RunStatuses.Pending
+                ? RunTransitions.CancelQueued(run.Id, time.GetUtcNow(), events)
+                : RunTransitions.CancelReleased(run.Id, time.GetUtcNow(), events);
+            var cancelled = await store.Runs.TransitionAsync(transition, ct);
             if (cancelled is not null)
             {
                 return new CancelRunResult(RunMapper.ToDetail(cancelled), cancelled.Status, AlreadyTerminal: false);

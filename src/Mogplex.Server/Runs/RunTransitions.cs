@@ -23,6 +23,25 @@ public static class RunTransitions
 {
     private static readonly IReadOnlyList<string> s_active = [RunStatuses.Pending, RunStatuses.Streaming];
 
+    /// <summary>
+    /// An interactive run kept open across a restart, which no worker holds yet (<c>streaming</c>
+    /// without a lease), is cancelled in place: its harness is not running.
+    /// </summary>
+    public static RunTransition CancelReleased(string runId, DateTimeOffset at, RunEvents events) => new()
+    {
+        RunId = runId,
+        From = [RunStatuses.Streaming],
+        To = RunStatuses.Cancelled,
+        OnlyIfUnclaimed = true,
+        At = at,
+        Error = "Cancelled by user",
+        Events =
+        [
+            events.Create(RunEventTypes.CancelRequested, "Cancellation requested"),
+            events.Create(RunEventTypes.Cancelled, "Run cancelled while it waited to be resumed"),
+        ],
+    };
+
     public static RunTransition CancelQueued(string runId, DateTimeOffset at, RunEvents events) => new()
     {
         RunId = runId,

@@ -1,10 +1,11 @@
 -- [beyond] interactive.md: a run that stays open between turns, how many turns it had, whether it
 -- waits for a person's input, the harness's own conversation id (to resume it in a new process),
--- and what people sent it (taken once, in order, by the node that runs its harness).
+-- the commit its sandbox started from (to deliver against it after a restart), and what people sent it (taken once, in order, by the node that runs its harness).
 ALTER TABLE runs ADD COLUMN interactive boolean NOT NULL DEFAULT false;
 ALTER TABLE runs ADD COLUMN turns integer NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN awaiting_input boolean NOT NULL DEFAULT false;
 ALTER TABLE runs ADD COLUMN harness_session text;
+ALTER TABLE runs ADD COLUMN start_commit text;
 CREATE TABLE run_inputs (
     id         text PRIMARY KEY,
     run_id     text NOT NULL REFERENCES runs(id),

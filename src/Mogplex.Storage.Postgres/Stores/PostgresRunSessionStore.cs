@@ -107,10 +107,11 @@ internal sealed class PostgresRunSessionStore(PostgresDatabase db, PostgresRunCh
                     awaiting_input = COALESCE(@Awaiting, awaiting_input),
                     turns = turns + @TurnsStarted,
                     harness_session = COALESCE(@HarnessSession, harness_session),
+                    start_commit = COALESCE(@StartCommit, start_commit),
                     updated_at = @at
                 WHERE id = @RunId AND lease_owner = @Owner AND status IN ('pending','streaming')
                 """,
-                new { Awaiting = update.AwaitingInput, update.TurnsStarted, update.HarnessSession, at = PostgresTime.ToDb(update.At), update.RunId, update.Owner },
+                new { Awaiting = update.AwaitingInput, update.TurnsStarted, update.HarnessSession, update.StartCommit, at = PostgresTime.ToDb(update.At), update.RunId, update.Owner },
                 t,
                 cancellationToken));
             if (changed == 1)
@@ -127,5 +128,30 @@ internal sealed class PostgresRunSessionStore(PostgresDatabase db, PostgresRunCh
         }
 
         return updated;
+    }
+
+    public async Task<bool> ReleaseAsync(string runId, string owner, DateTimeOffset at, IReadOnlyList<NewRunEvent> events, CancellationToken cancellationToken)
+    {
+        var released = await db.WriteAsync(async (c, t) =>
+        {
+            var changed = await c.ExecuteAsync(Command(
+                "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = @at WHERE id = @runId AND lease_owner = @owner AND status = 'streaming' AND interactive",
+                new { runId, owner, at = PostgresTime.ToDb(at) },
+                t,
+                cancellationToken));
+            if (changed == 1)
+            {
+                await PostgresRunEventLog.AppendAsync(c, t, runId, events, at, cancellationToken);
+                await notifier.NotifyInTransactionAsync(c, t, runId, cancellationToken);
+            }
+
+            return changed == 1;
+        }, cancellationToken);
+        if (released)
+        {
+            notifier.Notify(runId);
+        }
+
+        return released;
     }
 }

@@ -21,10 +21,11 @@ internal sealed class SqliteRunQueue(SqliteDatabase db) : IRunQueue
                 """
                 UPDATE runs SET lease_owner = @Owner, lease_expires_at = @until, runtime_run_id = @ExecutionId, updated_at = @nowMs
                 WHERE id = (SELECT r.id FROM runs r JOIN repos rr ON rr.id = r.repo_id
-                            WHERE r.status = 'pending' AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
+                            WHERE (r.status = 'pending' OR (r.status = 'streaming' AND r.interactive = 1)) AND r.lease_owner IS NULL AND r.cancel_requested_at IS NULL
                               AND NOT EXISTS (SELECT 1 FROM runs b JOIN repos rb ON rb.id = b.repo_id
                                               WHERE b.working_branch = r.working_branch AND rb.source = rr.source
-                                                AND b.status IN ('pending','streaming') AND b.lease_owner IS NOT NULL)
+                                                AND b.id <> r.id
+                                                AND (b.status = 'streaming' OR (b.status = 'pending' AND b.lease_owner IS NOT NULL)))
                               AND (@MaxActivePerUser IS NULL
                                    OR (SELECT COUNT(*) FROM runs u
                                        WHERE u.user_id = r.user_id AND u.status IN ('pending','streaming') AND u.lease_owner IS NOT NULL) < @MaxActivePerUser)

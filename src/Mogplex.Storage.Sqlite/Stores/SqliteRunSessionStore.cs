@@ -107,10 +107,11 @@ internal sealed class SqliteRunSessionStore(SqliteDatabase db, IRunChangeNotifie
                     awaiting_input = COALESCE(@Awaiting, awaiting_input),
                     turns = turns + @TurnsStarted,
                     harness_session = COALESCE(@HarnessSession, harness_session),
+                    start_commit = COALESCE(@StartCommit, start_commit),
                     updated_at = @at
                 WHERE id = @RunId AND lease_owner = @Owner AND status IN ('pending','streaming')
                 """,
-                new { Awaiting = update.AwaitingInput is { } a ? (a ? 1 : 0) : (int?)null, update.TurnsStarted, update.HarnessSession, at, update.RunId, update.Owner },
+                new { Awaiting = update.AwaitingInput is { } a ? (a ? 1 : 0) : (int?)null, update.TurnsStarted, update.HarnessSession, update.StartCommit, at, update.RunId, update.Owner },
                 t);
             if (changed == 1)
             {
@@ -125,5 +126,29 @@ internal sealed class SqliteRunSessionStore(SqliteDatabase db, IRunChangeNotifie
         }
 
         return updated;
+    }
+
+    public async Task<bool> ReleaseAsync(string runId, string owner, DateTimeOffset at, IReadOnlyList<NewRunEvent> events, CancellationToken cancellationToken)
+    {
+        var released = await db.WriteAsync(async (c, t) =>
+        {
+            var ms = SqliteTime.ToMs(at);
+            var changed = await c.ExecuteAsync(
+                "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = @ms WHERE id = @runId AND lease_owner = @owner AND status = 'streaming' AND interactive = 1",
+                new { runId, owner, ms },
+                t);
+            if (changed == 1)
+            {
+                await SqliteRunEventLog.AppendAsync(c, t, runId, events, ms);
+            }
+
+            return changed == 1;
+        }, cancellationToken);
+        if (released)
+        {
+            notifier.Notify(runId);
+        }
+
+        return released;
     }
 }

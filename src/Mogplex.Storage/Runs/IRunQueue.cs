@@ -9,8 +9,9 @@ public interface IRunQueue
 {
     /// <summary>
     /// Claims the oldest pending, unclaimed, not-cancelled run for <see cref="RunClaim.Owner"/> in
-    /// one atomic statement, setting its lease and node-local execution id. A run is passed over
-    /// while a claimed active run holds its branch, or while its user already has
+    /// one atomic statement, setting its lease and node-local execution id; an interactive run kept
+    /// open across a restart (<c>streaming</c> without a lease) is claimed like a pending one, to be
+    /// resumed. A run is passed over while a claimed active run (or a streaming one) holds its branch, or while its user already has
     /// <see cref="RunClaim.MaxActivePerUser"/> claimed active runs (counted on every node). Null
     /// when no run can be claimed.
     /// </summary>

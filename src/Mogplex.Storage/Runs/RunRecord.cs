@@ -38,6 +38,9 @@ public sealed record RunRecord
 
     /// <summary>[beyond] the harness's conversation (Codex thread, Claude Code session) to resume in a new process.</summary>
     public string? HarnessSession { get; init; }
+
+    /// <summary>[beyond] the commit an interactive run's sandbox started from (its delivery is against it, also after a restart).</summary>
+    public string? StartCommit { get; init; }
     public string? SandboxRecordId { get; init; }
     public string? SandboxId { get; init; }
     public string? Error { get; init; }

@@ -19,7 +19,7 @@ public abstract class RunRowReader
         "prompt, conversation_id, workspace_session_id, mode, sandbox_record_id, sandbox_id, error, runtime_run_id, " +
         "input_tokens, cached_input_tokens, output_tokens, cost_usd, commit_sha, created_at, updated_at, started_at, " +
         "finished_at, cancel_requested_at, lease_owner, lease_expires_at, permission_mode, permissions_json, model, " +
-        "interactive, turns, awaiting_input, harness_session";
+        "interactive, turns, awaiting_input, harness_session, start_commit";
 
     /// <summary>The run on the reader's current row.</summary>
     public RunRecord Read(DbDataReader row) => new()
@@ -61,6 +61,7 @@ public abstract class RunRowReader
         Turns = row.GetInt32(34),
         AwaitingInput = ReadFlag(row, 35),
         HarnessSession = ReadText(row, 36),
+        StartCommit = ReadText(row, 37),
     };
 
     /// <summary>The only row of the result, or null when there is none (throws on a second row, as Dapper's QuerySingleOrDefault does).</summary>

@@ -59,6 +59,7 @@ public sealed record RunSessionUpdate(string RunId, string Owner, DateTimeOffset
     public bool? AwaitingInput { get; init; }
     public int TurnsStarted { get; init; }
     public string? HarnessSession { get; init; }
+    public string? StartCommit { get; init; }
     public IReadOnlyList<NewRunEvent> Events { get; init; } = [];
 }
 
@@ -77,4 +78,12 @@ public interface IRunSessionStore
 
     /// <summary>Applies the update and appends its events while <see cref="RunSessionUpdate.Owner"/> holds the active run; false otherwise.</summary>
     Task<bool> UpdateAsync(RunSessionUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps an interactive run open across a restart or a lost node: a <c>streaming</c> interactive
+    /// run held by <paramref name="owner"/> loses its lease (and stays <c>streaming</c>), so a worker
+    /// of any node claims it again and resumes its conversation; the events are appended. False when
+    /// the run is not such a run of that owner.
+    /// </summary>
+    Task<bool> ReleaseAsync(string runId, string owner, DateTimeOffset at, IReadOnlyList<NewRunEvent> events, CancellationToken cancellationToken);
 }

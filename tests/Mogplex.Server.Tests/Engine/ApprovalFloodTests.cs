@@ -78,6 +78,10 @@ public sealed class ApprovalFloodTests
 
         public bool TurnActive => true;
 
+        public bool Broken => throw new NotImplementedException();
+
+        public string? SessionId => throw new NotImplementedException();
+
         public void Answer(string approvalRef, bool approve, string? reason) => Answers.Add((approvalRef, approve, reason));
 
         public IReadOnlyList<string> TakeWrites() => [];

@@ -28,7 +28,15 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
         var o = options.CurrentValue.ClaudeCode;
         var env = HarnessEnvironment.Base(context.HomeDirectory);
         var state = Path.Combine(context.HomeDirectory, ".claude");
-        HarnessEnvironment.ResetStateDirectory(context.SandboxDirectory, state);
+        if (context.Resume)
+        {
+            // The conversation to resume is in there: kept, only made safe to use.
+            Sandboxes.SandboxFolders.Ensure(context.SandboxDirectory, state);
+        }
+        else
+        {
+            HarnessEnvironment.ResetStateDirectory(context.SandboxDirectory, state);
+        }
         env["CLAUDE_CONFIG_DIR"] = state;
         env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
         env["CLAUDE_CODE_MAX_RETRIES"] = "0";
@@ -48,7 +56,12 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
             env[k] = v;
         }
 
-        List<string> args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--no-session-persistence"];
+        List<string> args = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose"];
+        // An interactive run's session is kept (in the sandbox home) under the run's id, so that a new
+        // process resumes it after a restart; a one-shot run keeps none.
+        args.AddRange(!context.Run.Interactive ? ["--no-session-persistence"]
+            : context.Resume ? ["--resume", context.Run.HarnessSession ?? context.Run.Id]
+            : ["--session-id", context.Run.Id]);
         // Approval: Claude asks about every tool (its own defaults skip read-only Bash) and we answer
         // (--permission-prompt-tool stdio); the server's policy decides, not Claude's rules.
         args.AddRange(approval
@@ -79,8 +92,9 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
         var model = !string.IsNullOrWhiteSpace(context.Run.Model) ? context.Run.Model : string.IsNullOrWhiteSpace(o.Model) ? null : o.Model;
         return new ClaudeCodeOutputParser(
             new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)),
-            context.Run.Prompt,
+            context.Resume ? null : context.Run.Prompt,
             serveApprovals: context.Run.PermissionMode == "approval",
-            paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory));
+            paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory),
+            turnsBefore: context.Resume ? context.Run.Turns : 0);
     }
 }

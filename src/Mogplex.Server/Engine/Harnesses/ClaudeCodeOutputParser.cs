@@ -43,9 +43,11 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
     /// <param name="prompt">The first turn's text (written as a <c>user</c> line); null to parse output only.</param>
     /// <param name="serveApprovals"><c>can_use_tool</c> asks become <see cref="SessionSignal.ApprovalAsked"/> (permission mode <c>approval</c>); else they are refused.</param>
     /// <param name="paths">The workspace and home as the harness sees them, for describing asks.</param>
-    public ClaudeCodeOutputParser(HarnessParserContext? context = null, string? prompt = null, bool serveApprovals = false, SandboxPathMap? paths = null)
+    /// <param name="turnsBefore">Turns the conversation had in earlier processes (a resumed session numbers on from them).</param>
+    public ClaudeCodeOutputParser(HarnessParserContext? context = null, string? prompt = null, bool serveApprovals = false, SandboxPathMap? paths = null, int turnsBefore = 0)
     {
         _context = context ?? HarnessParserContext.None;
+        _turns = turnsBefore;
         _serveApprovals = serveApprovals;
         _paths = paths ?? new SandboxPathMap("/", null);
         if (prompt is not null)
@@ -57,6 +59,11 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
     public bool TurnEnded { get; private set; }
 
     public bool TurnActive { get; private set; }
+
+    public bool Broken => _fatal is not null;
+
+    /// <summary>The <c>session_id</c> of the <c>system</c> <c>init</c> line.</summary>
+    public string? SessionId { get; private set; }
 
     public IReadOnlyList<SessionSignal> TakeSignals()
     {
@@ -144,6 +151,11 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
         if (json is null)
         {
             return [JsonLines.Log(line)];
+        }
+
+        if (JsonLines.Str(json, "type") == "system" && JsonLines.Str(json, "subtype") == "init")
+        {
+            SessionId = JsonLines.Str(json, "session_id") ?? SessionId;
         }
 
         return (JsonLines.Str(json, "type"), JsonLines.Str(json, "subtype")) switch

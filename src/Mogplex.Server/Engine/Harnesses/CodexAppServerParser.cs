@@ -57,6 +57,7 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     private readonly bool _serveApprovals;
     private readonly SandboxPathMap _paths;
     private int _nextId = FirstTurnId + 1;
+    private readonly string? _resumeThread;
     private string? _threadId;
     private string? _turnId;
     private bool _interruptRequested;
@@ -70,9 +71,11 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     /// <param name="context">The run's paths, model and model host.</param>
     /// <param name="serveApprovals">Approval requests become <see cref="SessionSignal.ApprovalAsked"/> (permission mode <c>approval</c>); else they are refused.</param>
     /// <param name="paths">The workspace and home as the harness sees them, for describing asks.</param>
-    public CodexAppServerParser(string prompt, JsonObject threadStart, HarnessParserContext? context = null, bool serveApprovals = false, SandboxPathMap? paths = null)
+    /// <param name="resumeThread">A thread of an earlier process to resume (<c>thread/resume</c> with the same settings) instead of starting one; no prompt is sent.</param>
+    public CodexAppServerParser(string prompt, JsonObject threadStart, HarnessParserContext? context = null, bool serveApprovals = false, SandboxPathMap? paths = null, string? resumeThread = null)
     {
         _context = context ?? HarnessParserContext.None;
+        _resumeThread = resumeThread;
         _prompt = prompt;
         _threadStart = threadStart;
         _serveApprovals = serveApprovals;
@@ -92,6 +95,10 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     public bool TurnEnded { get; private set; }
 
     public bool TurnActive { get; private set; }
+
+    public bool Broken => _fatal is not null;
+
+    public string? SessionId => _threadId;
 
     public IReadOnlyList<string> TakeWrites()
     {
@@ -226,7 +233,7 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
 
         if (json["error"] is JsonObject error)
         {
-            var step = id switch { InitializeId => "initialize", ThreadStartId => "thread/start", _ => "turn/start" };
+            var step = id switch { InitializeId => "initialize", ThreadStartId => _resumeThread is null ? "thread/start" : "thread/resume", _ => "turn/start" };
             var message = $"codex app-server refused {step}: {JsonLines.Str(error, "message") ?? error.ToJsonString()}";
             _fatal ??= message;
             TurnEnded = true;
@@ -237,12 +244,31 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
         {
             case InitializeId:
                 Write(new JsonObject { ["method"] = "initialized" });
-                Write(new JsonObject { ["id"] = ThreadStartId, ["method"] = "thread/start", ["params"] = _threadStart.DeepClone() });
+                if (_resumeThread is null)
+                {
+                    Write(new JsonObject { ["id"] = ThreadStartId, ["method"] = "thread/start", ["params"] = _threadStart.DeepClone() });
+                }
+                else
+                {
+                    var resume = (JsonObject)_threadStart.DeepClone();
+                    resume.Remove("ephemeral");
+                    resume["threadId"] = _resumeThread;
+                    Write(new JsonObject { ["id"] = ThreadStartId, ["method"] = "thread/resume", ["params"] = resume });
+                }
+
                 return [];
             case ThreadStartId:
                 var result = json["result"];
-                _threadId = JsonLines.Str(result?["thread"], "id");
-                WriteTurn(FirstTurnId, _prompt);
+                _threadId = JsonLines.Str(result?["thread"], "id") ?? _resumeThread;
+                if (_resumeThread is null)
+                {
+                    WriteTurn(FirstTurnId, _prompt);
+                }
+                else if (_queuedTurns.TryDequeue(out var waiting))
+                {
+                    WriteTurn(_nextId++, waiting);
+                }
+
                 return [new HarnessEvent(RunEventTypes.StreamStarted, "Agent started", Payload: new JsonObject
                 {
                     ["harness"] = "codex",

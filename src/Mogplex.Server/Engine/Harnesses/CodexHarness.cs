@@ -25,7 +25,15 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
         var o = options.CurrentValue.Codex;
         var env = HarnessEnvironment.Base(context.HomeDirectory);
         var state = Path.Combine(context.HomeDirectory, ".codex");
-        HarnessEnvironment.ResetStateDirectory(context.SandboxDirectory, state);
+        if (context.Resume)
+        {
+            // The conversation to resume is in there (its rollout): kept, only made safe to use.
+            SandboxFolders.Ensure(context.SandboxDirectory, state);
+        }
+        else
+        {
+            HarnessEnvironment.ResetStateDirectory(context.SandboxDirectory, state);
+        }
         env["CODEX_HOME"] = state;
         var (plain, secrets) = HarnessEnvironment.Split(o);
         foreach (var (k, v) in plain.Concat(secrets))
@@ -75,13 +83,15 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
             ThreadStart(context, model, approval),
             new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)),
             serveApprovals: approval,
-            paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory));
+            paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory),
+            resumeThread: context.Resume ? context.Run.HarnessSession : null);
     }
 
     /// <summary>
     /// <c>thread/start</c>: the run's folder, the model, Codex's own sandbox off inside ours; nothing
     /// asked (<c>never</c>), or in permission mode <c>approval</c> every command and patch
-    /// (<c>untrusted</c>), which the server's policy answers.
+    /// (<c>untrusted</c>), which the server's policy answers. An interactive run's thread is kept
+    /// on disk (not ephemeral) so that a new process can resume it after a restart.
     /// </summary>
     public static System.Text.Json.Nodes.JsonObject ThreadStart(HarnessContext context, string? model, bool approval = false) => new()
     {
@@ -89,7 +99,7 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
         ["model"] = model,
         ["approvalPolicy"] = approval ? "untrusted" : "never",
         ["sandbox"] = "danger-full-access",
-        ["ephemeral"] = true,
+        ["ephemeral"] = !context.Run.Interactive,
     };
 
     private static string? NullIfBlank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;

@@ -17,7 +17,14 @@ public interface IHarness
 }
 
 /// <summary>Where and for what a harness runs: the run's folder in the checkout, the sandbox home, the sandbox, the checkout.</summary>
-public sealed record HarnessContext(RunRecord Run, string WorkingDirectory, string HomeDirectory, string SandboxDirectory, string CheckoutDirectory);
+public sealed record HarnessContext(RunRecord Run, string WorkingDirectory, string HomeDirectory, string SandboxDirectory, string CheckoutDirectory)
+{
+    /// <summary>
+    /// An interactive run resumed after a restart: the harness's state in the sandbox home is kept,
+    /// and its conversation (<see cref="RunRecord.HarnessSession"/>) is resumed instead of started; no prompt is sent.
+    /// </summary>
+    public bool Resume { get; init; }
+}
 
 /// <summary>
 /// Turns one harness's output lines into v1 events. Unknown or malformed lines become <c>log</c>
@@ -75,6 +82,12 @@ public interface ISessionProtocol : IHarnessOutputParser
 
     /// <summary>Stops the running turn; the session stays for the next one.</summary>
     void Interrupt();
+
+    /// <summary>The session cannot go on (the harness refused to start or resume it): its input closes and the run fails with the reason.</summary>
+    bool Broken { get; }
+
+    /// <summary>The harness's own conversation id (Codex thread, Claude Code session) once known: a new process can resume it.</summary>
+    string? SessionId { get; }
 }
 
 /// <summary>A change in a harness session the run engine acts on.</summary>

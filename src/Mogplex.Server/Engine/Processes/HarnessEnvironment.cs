@@ -137,10 +137,16 @@ public static class HarnessEnvironment
 }
 
 /// <summary>Removes a harness's state folders when disposed (<see cref="HarnessEnvironment.RemoveStateDirectories"/>); a failure is logged, never thrown.</summary>
-public sealed class HarnessStateRemoval(string sandboxDirectory, IReadOnlyList<string> paths, ILogger logger) : IDisposable
+public sealed class HarnessStateRemoval(string sandboxDirectory, IReadOnlyList<string> paths, ILogger logger, Func<bool>? keep = null) : IDisposable
 {
+    /// <summary>Removes the state folders, unless <c>keep</c> says the conversation in them goes on in a later process.</summary>
     public void Dispose()
     {
+        if (keep?.Invoke() == true)
+        {
+            return;
+        }
+
         foreach (var path in paths)
         {
             try

@@ -89,7 +89,7 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
 
             seen.Add(id);
             var record = await store.Sandboxes.GetAsync(id, null, ct);
-            if (record is null || !SandboxStatuses.IsActive(record.Status) || (record.NodeId is not null && record.NodeId != settings.NodeId))
+            if (record is null || !SandboxStatuses.IsActive(record.Status) || !IsThisNodes(record))
             {
                 RemoveDirectory(dir, id);
             }
@@ -102,6 +102,16 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
         }
     }
 
+    /// <summary>
+    /// Whether an active sandbox's checkout is this node's: the record names this node, or names an
+    /// earlier process of it (a node's id changes with its process) and its folder is in this
+    /// node's data folder — an interactive run kept open across a restart resumes there. A record
+    /// another node took over names that node's folder.
+    /// </summary>
+    public bool IsThisNodes(SandboxRecord sandbox) =>
+        sandbox.NodeId is null || sandbox.NodeId == settings.NodeId ||
+        (sandbox.Path is { } path && string.Equals(Path.GetFullPath(path), Path.GetFullPath(Path.Combine(settings.DataDir, "sandboxes", sandbox.Id)), StringComparison.Ordinal));
+
     /// <summary>How long to wait after the <paramref name="failures"/>-th failed removal: 5 s, doubling, at most 10 min.</summary>
     public static TimeSpan RemovalRetryDelay(int failures)
     {
@@ -113,7 +123,7 @@ public sealed class SandboxCheckouts(IMogplexStore store, ServeSettings settings
     public void RemoveCheckout(SandboxRecord sandbox)
     {
         // Another node's checkout is that node's to remove (its maintenance sees the stopped record).
-        if (sandbox.NodeId is not null && sandbox.NodeId != settings.NodeId)
+        if (!IsThisNodes(sandbox))
         {
             return;
         }

@@ -244,6 +244,84 @@ public sealed class SandboxPreparer(IMogplexStore store, RunEvents events, Serve
     }
 
     /// <summary>
+    /// The sandbox an interactive run worked in before mogplexd restarted, as it was left: its
+    /// checkout with the uncommitted work (nothing is fetched, reset or cleaned), its home with
+    /// the harness's conversation, and the start commit stored with the run (delivery is against
+    /// it). Held like a prepared one. The run fails when that sandbox is gone or another node's.
+    /// </summary>
+    /// <exception cref="EngineException">The sandbox cannot be resumed.</exception>
+    public async Task<PreparedSandbox> ResumeAsync(RunRecord run, CancellationToken ct)
+    {
+        var record = run.SandboxRecordId is { } id ? await store.Sandboxes.GetAsync(id, null, ct) : null;
+        var dir = record is null ? null : record.Path ?? Path.Combine(settings.DataDir, "sandboxes", record.Id);
+        if (record is null || dir is null || !SandboxStatuses.IsActive(record.Status))
+        {
+            throw new EngineException("cannot resume the conversation: its sandbox was stopped");
+        }
+
+        if (record.NodeId is not null && record.NodeId != settings.NodeId)
+        {
+            // A node's id changes with its process; its sandboxes stay in its data folder. Another
+            // node's folder is not here: the conversation cannot go on on this node.
+            if (!checkouts.IsThisNodes(record) || !Directory.Exists(dir))
+            {
+                throw new EngineException("cannot resume the conversation: its sandbox lives on another node");
+            }
+
+            var now = time.GetUtcNow();
+            record = await store.Sandboxes.UpdateAsync(
+                new SandboxUpdate
+                {
+                    Id = record.Id,
+                    Status = record.Status,
+                    At = now,
+                    NodeId = settings.NodeId,
+                    Lifecycle = SandboxLifecycle.Record(record.Id, "moved", "restart", now, run.Id, new JsonObject { ["from"] = record.NodeId }.ToJsonString()),
+                },
+                ct) ?? throw new EngineException("cannot resume the conversation: its sandbox was stopped");
+        }
+
+        var hold = await checkouts.EnterAsync(record.Id, ct);
+        var userLease = isolation.Mode == IsolationMode.Bubblewrap ? users.Acquire(record.Id) : null;
+        var user = userLease?.User;
+        var lease = new Releaser(hold, userLease);
+        try
+        {
+            var checkout = Path.Combine(dir, "repo");
+            var home = Path.Combine(dir, "home");
+            if (!Directory.Exists(checkout))
+            {
+                throw new EngineException("cannot resume the conversation: its sandbox's checkout is gone");
+            }
+
+            // A link where the checkout was is not followed: the run cannot go on there.
+            SandboxGit.EnsureRealDirectory(checkout, "the sandbox's checkout");
+            SandboxFolders.Ensure(dir, home);
+            SandboxFolders.EnsureServer(dir);
+            if (user is not null)
+            {
+                // Another uid may serve this sandbox now: its files become that uid's.
+                await SandboxUsers.GiveAsync(checkout, user, ct);
+                await SandboxUsers.GiveAsync(home, user, ct);
+            }
+
+            var work = SandboxGit.WorkingDirectory(checkout, run.RootDirectory);
+            return new PreparedSandbox(record, dir, checkout, home, work, run.StartCommit, null, lease) { User = user };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            lease.Dispose();
+            // Named without server paths: a run's error is shown to its user.
+            throw new EngineException($"cannot resume the conversation: its sandbox could not be used ({ex.GetType().Name})");
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Parallel checkout: writing many files from one process is several times slower here than
     /// from a few (measured: 10,000 files in about 4 s with one worker, 0.2 s with four).
     /// </summary>
