@@ -158,6 +158,59 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
         Assert.Equal(nodeB, preparing.GetProperty("payload").GetProperty("node").GetString());
     }
 
+    /// <summary>
+    /// An interactive run on node B, talked to through node A: the follow-up, the diff's refusal on a
+    /// node without the sandbox, and finish all cross through the database and its notification.
+    /// </summary>
+    [Theory]
+    [InlineData("codex")]
+    [InlineData("claude-code")]
+    public async Task MessagesAndFinishSentToNodeA_ReachTheHarnessOnNodeB(string harness)
+    {
+        await using var model = await Mogplex.Testing.ModelStandIn.ModelStandInServer.StartAsync();
+        await using var nodes = await StartNodesAsync(
+            new() { ["RateLimits:RequestsPerWindow"] = "100000" },
+            b: new()
+            {
+                ["Runs:Workers"] = "true",
+                ["Sandbox:Isolation"] = "bwrap",
+                ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
+                ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",
+                ["Harnesses:Codex:Secrets:MODEL_KEY"] = "stand-in-key",
+                ["Harnesses:ClaudeCode:BaseUrl"] = model.AnthropicBaseUrl,
+                ["Harnesses:ClaudeCode:Secrets:ANTHROPIC_API_KEY"] = "stand-in-key",
+            });
+        var token = await nodes.A.CreateTokenAsync();
+        var client = nodes.A.Client(token);
+        var onB = nodes.B.Client(token);
+        var (repo, source) = await GitRepos.LinkAsync(nodes.A);
+        var started = await ApiClient.StartRunAsync(client, new { repoId = repo, harness, prompt = "First [[write one.txt 1]]", createBranch = true, workingBranch = "w/chat-" + harness, interactive = true });
+        var runId = started.Data.GetProperty("runId").GetString()!;
+        await WaitInputAsync(client, runId, turns: 1);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await ApiClient.PostAsync(client, $"/runs/{runId}/messages", """{"text":"Second [[write two.txt 2]]"}""")).Status);
+        await WaitInputAsync(client, runId, turns: 2);
+
+        // The live diff is answered by the node that holds the sandbox; the other one says so.
+        var here = await ApiClient.GetAsync(onB, $"/runs/{runId}/diff");
+        Assert.True(here.Status == HttpStatusCode.OK, here.Json.GetRawText());
+        Assert.Equal(2, here.Data.GetProperty("files").GetArrayLength());
+        Assert.Equal(HttpStatusCode.Conflict, (await ApiClient.GetAsync(client, $"/runs/{runId}/diff")).Status);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await ApiClient.PostAsync(client, $"/runs/{runId}/finish")).Status);
+        var run = await EngineTestKit.WaitTerminalAsync(client, runId, TimeSpan.FromSeconds(60));
+        Assert.True(run.GetProperty("status").GetString() == "success", run.ToString());
+        Assert.Equal("2", GitRepos.Git(source, "show", $"w/chat-{harness}:two.txt"));
+        Assert.Equal(HttpStatusCode.OK, (await ApiClient.GetAsync(client, $"/runs/{runId}/diff")).Status);
+    }
+
+    private static Task<System.Text.Json.JsonElement> WaitInputAsync(HttpClient client, string runId, int turns) =>
+        Waits.UntilAsync(
+            async () => (await ApiClient.GetAsync(client, $"/runs/{runId}")).Data.GetProperty("run"),
+            r => r.GetProperty("awaiting").GetString() == "input" && r.GetProperty("turns").GetInt32() == turns,
+            TimeSpan.FromSeconds(90),
+            $"run {runId} to wait for input after turn {turns}");
+
     private async Task<Nodes> StartNodesAsync(Dictionary<string, string?>? overrides = null, Dictionary<string, string?>? b = null)
     {
         var (connectionString, schema) = await cluster.CreateSchemaAsync(ServerFixture.Ct);

@@ -3,6 +3,7 @@ using Mogplex.Server.Configuration;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Repos;
 using Mogplex.Server.Runs;
+using Mogplex.Storage;
 
 namespace Mogplex.Server.Engine.Delivery;
 
@@ -14,7 +15,7 @@ namespace Mogplex.Server.Engine.Delivery;
 /// external diff drivers and text conversions off: a harness's <c>.gitattributes</c> names
 /// drivers, it cannot define them).
 /// </summary>
-public sealed class RunDiffs(ServeSettings settings) : IRunDiffSource
+public sealed class RunDiffs(ServeSettings settings, IMogplexStore store, RepoMirrors mirrors) : IRunDiffSource
 {
     /// <summary>Longest patch answered; past it the patch is cut at a line and marked truncated.</summary>
     public const int MaxPatchChars = 1_000_000;
@@ -51,6 +52,15 @@ public sealed class RunDiffs(ServeSettings settings) : IRunDiffSource
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, repoId);
         var git = new[] { "--git-dir", mirror };
+        if (!Directory.Exists(mirror) || (await Git.RunAsync([.. git, "cat-file", "-e", commit + "^{commit}"], null, ct)).ExitCode != 0)
+        {
+            // Delivered by another node, or before this node's last fetch: the source has it.
+            var repo = await store.Repos.GetRepoAsync(repoId, null, ct) ?? throw new InvalidOperationException("the repo was removed");
+            mirror = await mirrors.EnsureAsync(repo, ct);
+            git = ["--git-dir", mirror];
+            await Git.RunCheckedAsync([.. git, "fetch", "--prune", "--quiet", "origin"], null, ct);
+        }
+
         var parent = await Git.RunAsync([.. git, "rev-parse", "--verify", "--quiet", commit + "^1^{commit}"], null, ct);
         var @base = parent.ExitCode == 0 ? parent.StdOut.Trim() : null;
         return await FromGitAsync(args => Git.RunCheckedAsync([.. git, .. args], null, ct), [@base ?? EmptyTree, commit], @base, commit);
