@@ -103,6 +103,14 @@ public sealed class RunsClient(MogplexClient client)
         }
     }
 
+    /// <summary>
+    /// Follows a run until it is terminal: each event once, in order, across stream drops and
+    /// polling (<see cref="Streaming.FollowItem"/>; the last item is <see cref="Streaming.FollowItem.Ended"/>).
+    /// </summary>
+    /// <exception cref="ServerUnreachableException">The server stayed unreachable past <see cref="Streaming.FollowOptions.ReconnectPatience"/>.</exception>
+    public IAsyncEnumerable<Streaming.FollowItem> FollowAsync(string runId, Streaming.FollowOptions options, CancellationToken ct) =>
+        new Streaming.RunFollower(this, runId, options).FollowAsync(ct);
+
     /// <summary><c>POST /runs/{id}/cancel</c>: <c>{run, status, alreadyTerminal}</c>.</summary>
     public async Task<JsonElement> CancelAsync(string runId, CancellationToken ct)
     {
