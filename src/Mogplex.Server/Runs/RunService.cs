@@ -131,7 +131,7 @@ public sealed class RunService(
 
         // A queued run that no worker holds is cancelled in place; a claimed one (preparing its
         // sandbox) is cancelled by its worker, which stops what it started.
-        if (run.LeaseOwner is null)
+        if (run.LeaseOwner is null && (run.Status == RunStatuses.Pending || run.Interactive))
         {
             var transition = run.Status == RunStatuses.Pending
                 ? RunTransitions.CancelQueued(run.Id, time.GetUtcNow(), events)

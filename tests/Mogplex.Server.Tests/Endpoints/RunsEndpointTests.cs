@@ -13,7 +13,7 @@ public sealed class RunsEndpointTests
     [
         "runId", "aiCallId", "sandboxRecordId", "sandboxId", "repoId", "harness", "status", "branch", "rootDirectory",
         "eventsUrl", "cancelUrl", "createdAt", "updatedAt", "error", "runtime", "usage", "startedAt", "finishedAt", "commit",
-        "permissionMode", "awaiting", "pendingApprovals",
+        "permissionMode", "awaiting", "pendingApprovals", "interactive", "turns",
     ];
 
     [Fact(Timeout = TestTimeouts.Api)]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mogplex.Server.Tests.Infrastructure;
+using Mogplex.Storage;
 
 namespace Mogplex.Server.Tests.Engine;
 
@@ -141,6 +142,26 @@ public sealed class InteractiveRunTests
         var end = await EngineTestKit.WaitTerminalAsync(client, runId);
 
         Assert.Equal("cancelled", end.GetProperty("status").GetString());
+    }
+
+    /// <summary>A run kept open across a restart that no worker holds yet has no harness to stop: cancel ends it at once.</summary>
+    [Fact]
+    public async Task Cancel_OfARunKeptOpenAcrossARestart_EndsItInPlace()
+    {
+        var (server, model, client, repo, _) = await AgentHarnessRunTests.StartAsync(_ => new Dictionary<string, string?> { ["Runs:Workers"] = "false" });
+        await using var __ = server;
+        await using var ___ = model;
+        var runId = (await ApiClient.StartRunAsync(client, new { repoId = repo, harness = "codex", prompt = "x", interactive = true })).Data.GetProperty("runId").GetString()!;
+        var store = server.Store;
+        Assert.Equal(runId, (await store.Queue.ClaimNextAsync(new("node-x", "exec-1", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1)), ServerFixture.Ct))?.Id);
+        await store.Runs.TransitionAsync(new RunTransition { RunId = runId, From = ["pending"], To = "streaming", At = DateTimeOffset.UtcNow, ExpectedLeaseOwner = "node-x" }, ServerFixture.Ct);
+        Assert.True(await store.Sessions.ReleaseAsync(runId, "node-x", DateTimeOffset.UtcNow, [], ServerFixture.Ct));
+
+        var cancelled = await ApiClient.PostAsync(client, $"/runs/{runId}/cancel");
+
+        Assert.Equal(HttpStatusCode.OK, cancelled.Status);
+        Assert.Equal("cancelled", cancelled.Data.GetProperty("status").GetString());
+        Assert.Contains(await EngineTestKit.AllEventsAsync(client, runId), e => e.GetProperty("message").GetString() == "Run cancelled while it waited to be resumed");
     }
 
     [Fact]

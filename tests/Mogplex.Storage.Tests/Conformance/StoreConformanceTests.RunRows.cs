@@ -46,7 +46,7 @@ public abstract partial class StoreConformanceTests
         await store.Queue.AddUsageAsync(run.Id, new UsageDelta(1200, 300, 45, 0.125m), Ct);
         Time.Advance(TimeSpan.FromSeconds(1));
         Assert.True(await store.Sessions.UpdateAsync(
-            new RunSessionUpdate(run.Id, "node-a", Now) { TurnsStarted = 2, AwaitingInput = true, HarnessSession = "thread-1" },
+            new RunSessionUpdate(run.Id, "node-a", Now) { TurnsStarted = 2, AwaitingInput = true, HarnessSession = "thread-1", StartCommit = "0123456789abcdef0123456789abcdef01234567" },
             Ct));
         Time.Advance(TimeSpan.FromSeconds(1));
         var cancelAt = Now;
@@ -72,6 +72,7 @@ public abstract partial class StoreConformanceTests
             Turns = 2,
             AwaitingInput = true,
             HarnessSession = "thread-1",
+            StartCommit = "0123456789abcdef0123456789abcdef01234567",
             ConversationId = "conv-1",
             WorkspaceSessionId = "ws-1",
             Mode = "plan",

@@ -474,4 +474,46 @@ public abstract partial class StoreConformanceTests
         Assert.DoesNotContain('\0', text);
         return text;
     }
+
+    [Fact]
+    public async Task Sessions_Release_KeepsTheRunStreamingWithoutALease_ItIsClaimedAgain_ItsBranchStaysHeld()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var run = await CreateClaimedInteractiveRunAsync(store, user.Id, repo.Id);
+        Assert.NotNull(await store.Runs.TransitionAsync(new RunTransition { RunId = run.Id, From = [RunStatuses.Pending], To = RunStatuses.Streaming, At = Now, ExpectedLeaseOwner = "node-a" }, Ct));
+        var oneShot = await CreateRunOnBranchAsync(store, user.Id, repo.Id, run.WorkingBranch);
+
+        Assert.False(await store.Sessions.ReleaseAsync(run.Id, "node-b", Now, [Event("not mine")], Ct));
+        Assert.False(await store.Sessions.ReleaseAsync(oneShot.Id, "node-a", Now, [Event("not held")], Ct));
+        Assert.True(await store.Sessions.ReleaseAsync(run.Id, "node-a", Now, [Event("kept open")], Ct));
+
+        var released = (await store.Runs.GetRunAsync(run.Id, null, Ct))!;
+        Assert.Equal((RunStatuses.Streaming, null), (released.Status, released.LeaseOwner));
+        Assert.Contains("kept open", (await store.Events.ListAsync(run.Id, 0, 100, Ct)).Select(e => e.Message));
+        Assert.DoesNotContain("not mine", (await store.Events.ListAsync(run.Id, 0, 100, Ct)).Select(e => e.Message));
+        Assert.Empty(await store.Queue.ListExpiredAsync(DateTimeOffset.MaxValue, Ct));
+
+        // Claimed again (to be resumed) before the pending run of its branch, which keeps waiting.
+        var again = await store.Queue.ClaimNextAsync(new("node-c", NewId(), Now, s_lease), Ct);
+        Assert.Equal((run.Id, RunStatuses.Streaming, "node-c"), (again?.Id, again?.Status, again?.LeaseOwner));
+        Assert.Null(await store.Queue.ClaimNextAsync(new("node-c", NewId(), Now, s_lease), Ct));
+
+        // Released again, then cancelled in place: the branch is free for the waiting run.
+        Assert.True(await store.Sessions.ReleaseAsync(run.Id, "node-c", Now, [], Ct));
+        Assert.NotNull(await store.Runs.TransitionAsync(new RunTransition { RunId = run.Id, From = [RunStatuses.Streaming], To = RunStatuses.Cancelled, OnlyIfUnclaimed = true, At = Now }, Ct));
+        Assert.Equal(oneShot.Id, (await store.Queue.ClaimNextAsync(new("node-d", NewId(), Now, s_lease), Ct))?.Id);
+    }
+
+    [Fact]
+    public async Task Sessions_Release_OfAOneShotRun_IsRefused()
+    {
+        var (store, user, repo) = await ArrangeAsync();
+        var run = await CreateRunAsync(store, user.Id, repo.Id);
+        var claimed = await store.Queue.ClaimNextAsync(new("node-a", NewId(), Now, s_lease), Ct);
+        Assert.Equal(run.Id, claimed?.Id);
+        await store.Runs.TransitionAsync(new RunTransition { RunId = run.Id, From = [RunStatuses.Pending], To = RunStatuses.Streaming, At = Now, ExpectedLeaseOwner = "node-a" }, Ct);
+
+        Assert.False(await store.Sessions.ReleaseAsync(run.Id, "node-a", Now, [Event("kept")], Ct));
+        Assert.Equal("node-a", (await store.Runs.GetRunAsync(run.Id, null, Ct))!.LeaseOwner);
+    }
 }
