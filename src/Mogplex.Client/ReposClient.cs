@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mogplex.Contracts;
 
 namespace Mogplex.Client;
 
@@ -8,7 +9,7 @@ public sealed class ReposClient(MogplexClient client)
     /// <summary>The <c>repos</c> array of the answer.</summary>
     public async Task<JsonElement> ListAsync(string? query, int? limit, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Get, "/repos", ("q", query), ("limit", MogplexClient.Number(limit)));
+        using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.Repos, ("q", query), ("limit", MogplexClient.Number(limit)));
         var data = await client.SendAsync(request, ct);
         return MogplexClient.Field(data, "repos");
     }

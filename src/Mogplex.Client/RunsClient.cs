@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Mogplex.Client.Streaming;
+using Mogplex.Contracts;
 
 namespace Mogplex.Client;
 
@@ -11,7 +12,7 @@ public sealed class RunsClient(MogplexClient client)
     /// <summary><c>POST /runs</c>: the run detail plus <c>replayed</c>.</summary>
     public async Task<JsonElement> StartAsync(ReadOnlyMemory<byte> jsonBody, string idempotencyKey, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Post, "/runs");
+        using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.Runs);
         request.Headers.Add("Idempotency-Key", idempotencyKey);
         request.Content = new ReadOnlyMemoryContent(jsonBody);
         request.Content.Headers.ContentType = new("application/json") { CharSet = Encoding.UTF8.WebName };
@@ -21,7 +22,7 @@ public sealed class RunsClient(MogplexClient client)
     /// <summary><c>GET /runs/{id}</c>: the run detail (the <c>run</c> of the answer).</summary>
     public async Task<JsonElement> GetAsync(string runId, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}");
+        using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.Run(MogplexClient.Id(runId)));
         var data = await client.SendAsync(request, ct);
         return MogplexClient.Field(data, "run");
     }
@@ -30,7 +31,7 @@ public sealed class RunsClient(MogplexClient client)
     public async Task<JsonElement> EventsAsync(string runId, int? limit, string? after, CancellationToken ct)
     {
         using var request = client.NewRequest(
-            HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/events", ("limit", MogplexClient.Number(limit)), ("after", after));
+            HttpMethod.Get, ApiRoutes.RunEvents(MogplexClient.Id(runId)), ("limit", MogplexClient.Number(limit)), ("after", after));
         return await client.SendAsync(request, ct);
     }
 
@@ -59,7 +60,7 @@ public sealed class RunsClient(MogplexClient client)
             throw new ArgumentException("not an event ID to resume from", nameof(lastEventId));
         }
 
-        var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/events");
+        var request = client.NewRequest(HttpMethod.Get, ApiRoutes.RunEvents(MogplexClient.Id(runId)));
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (lastEventId is not null)
         {
@@ -114,7 +115,7 @@ public sealed class RunsClient(MogplexClient client)
     /// <summary><c>POST /runs/{id}/cancel</c>: <c>{run, status, alreadyTerminal}</c>.</summary>
     public async Task<JsonElement> CancelAsync(string runId, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/cancel");
+        using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.RunCancel(MogplexClient.Id(runId)));
         return await client.SendAsync(request, ct);
     }
 
@@ -124,7 +125,7 @@ public sealed class RunsClient(MogplexClient client)
     /// </summary>
     public async Task<JsonElement?> ApprovalsAsync(string runId, bool all, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/approvals", ("status", all ? "all" : "pending"));
+        using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.RunApprovals(MogplexClient.Id(runId)), ("status", all ? "all" : "pending"));
         return await WithoutRouteAsNullAsync(request, ct);
     }
 
@@ -147,7 +148,7 @@ public sealed class RunsClient(MogplexClient client)
             writer.WriteEndObject();
         }
 
-        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/approvals/{MogplexClient.Id(approvalId)}");
+        using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.RunApproval(MogplexClient.Id(runId), MogplexClient.Id(approvalId)));
         request.Content = new ByteArrayContent(buffer.WrittenMemory.ToArray());
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         return await WithoutRouteAsNullAsync(request, ct);
@@ -168,7 +169,7 @@ public sealed class RunsClient(MogplexClient client)
             writer.WriteEndObject();
         }
 
-        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/messages");
+        using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.RunMessages(MogplexClient.Id(runId)));
         request.Content = new ByteArrayContent(buffer.WrittenMemory.ToArray());
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         if (key is not null)
@@ -182,14 +183,14 @@ public sealed class RunsClient(MogplexClient client)
     /// <summary>[beyond] <c>POST /runs/{id}/interrupt</c> or <c>/finish</c>: <c>{runId, inputId, kind}</c>, or null when the server has no such route.</summary>
     public async Task<JsonElement?> SignalAsync(string runId, string kind, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Post, $"/runs/{MogplexClient.Id(runId)}/{(kind == "finish" ? "finish" : "interrupt")}");
+        using var request = client.NewRequest(HttpMethod.Post, kind == "finish" ? ApiRoutes.RunFinish(MogplexClient.Id(runId)) : ApiRoutes.RunInterrupt(MogplexClient.Id(runId)));
         return await WithoutRouteAsNullAsync(request, ct);
     }
 
     /// <summary>[beyond] <c>GET /runs/{id}/diff</c>: <c>{base, head, files, patch, truncated}</c>, or null when the server has no such route.</summary>
     public async Task<JsonElement?> DiffAsync(string runId, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Get, $"/runs/{MogplexClient.Id(runId)}/diff");
+        using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.RunDiff(MogplexClient.Id(runId)));
         return await WithoutRouteAsNullAsync(request, ct);
     }
 
@@ -212,7 +213,7 @@ public sealed class RunsClient(MogplexClient client)
     public async Task<JsonElement?> ListAsync(string? repoId, string? status, int? limit, string? cursor, CancellationToken ct, string? awaiting = null)
     {
         using var request = client.NewRequest(
-            HttpMethod.Get, "/runs", ("repo_id", repoId), ("status", status), ("awaiting", awaiting), ("limit", MogplexClient.Number(limit)), ("cursor", cursor));
+            HttpMethod.Get, ApiRoutes.Runs, ("repo_id", repoId), ("status", status), ("awaiting", awaiting), ("limit", MogplexClient.Number(limit)), ("cursor", cursor));
         try
         {
             return await client.SendAsync(request, ct);

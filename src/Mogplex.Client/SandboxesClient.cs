@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Mogplex.Contracts;
 
 namespace Mogplex.Client;
 
@@ -10,7 +11,7 @@ public sealed class SandboxesClient(MogplexClient client)
     public async Task<JsonElement> ListAsync(string? repoId, string? status, int? limit, CancellationToken ct)
     {
         using var request = client.NewRequest(
-            HttpMethod.Get, "/sandboxes", ("repo_id", repoId), ("status", status), ("limit", MogplexClient.Number(limit)));
+            HttpMethod.Get, ApiRoutes.Sandboxes, ("repo_id", repoId), ("status", status), ("limit", MogplexClient.Number(limit)));
         var data = await client.SendAsync(request, ct);
         return MogplexClient.Field(data, "sandboxes");
     }
@@ -21,7 +22,7 @@ public sealed class SandboxesClient(MogplexClient client)
     /// </summary>
     public async Task<JsonElement?> StopAsync(string id, CancellationToken ct)
     {
-        using var request = client.NewRequest(HttpMethod.Post, $"/sandboxes/{MogplexClient.Id(id)}/stop");
+        using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.SandboxStop(MogplexClient.Id(id)));
         try
         {
             return await client.SendAsync(request, ct);

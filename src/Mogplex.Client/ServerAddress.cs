@@ -6,7 +6,7 @@ namespace Mogplex.Client;
 /// </summary>
 public sealed record ServerAddress
 {
-    public const string ApiPath = "/api/v1/mogplex";
+    public const string ApiPath = Mogplex.Contracts.ApiRoutes.Base;
 
     private ServerAddress(Uri baseUri, string? socketPath, string display)
     {

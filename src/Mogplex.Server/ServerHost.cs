@@ -21,7 +21,7 @@ namespace Mogplex.Server;
 /// <summary>Builds the <c>mogplexd</c> web application: configuration, services, listeners, routes.</summary>
 public static class ServerHost
 {
-    public const string ApiBase = "/api/v1/mogplex";
+    public const string ApiBase = Mogplex.Contracts.ApiRoutes.Base;
 
     /// <summary>Builds the app and migrates its store, so it takes no request before the schema is ready.</summary>
     public static async Task<WebApplication> BuildAsync(ServeSettings settings, Action<IServiceCollection>? configureServices = null, CancellationToken cancellationToken = default)

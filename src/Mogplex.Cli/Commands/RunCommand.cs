@@ -42,7 +42,7 @@ public static class RunCommand
     public const string RepoRequired = "run: --repo <id> is required (find IDs via `mogplex repos list`)";
 
     /// <summary>The server's prompt limit; a longer prompt read from stdin is refused before sending.</summary>
-    public const int MaxPromptChars = 100_000;
+    public const int MaxPromptChars = Mogplex.Contracts.ApiLimits.MaxPromptLength;
 
     public static Command Create(CliContext context)
     {

@@ -16,7 +16,7 @@ namespace Mogplex.Server.Runs;
 /// </summary>
 public sealed class ApprovalService(IMogplexStore store, RunEvents events, TimeProvider time)
 {
-    public const int MaxReasonLength = 1_000;
+    public const int MaxReasonLength = Mogplex.Contracts.ApiLimits.MaxReasonLength;
 
     /// <summary>The caller's run's approvals, oldest first; null when the run is not the caller's.</summary>
     public async Task<IReadOnlyList<ApprovalRecord>?> ListAsync(Caller caller, string runId, bool pendingOnly, CancellationToken ct) =>

@@ -14,7 +14,7 @@ namespace Mogplex.Server.Runs;
 /// </summary>
 public sealed class RunInputService(IMogplexStore store, RunEvents events, TimeProvider time)
 {
-    public const int MaxTextLength = 100_000;
+    public const int MaxTextLength = Mogplex.Contracts.ApiLimits.MaxMessageLength;
     public const int MaxKeyLength = RunService.MaxIdempotencyKeyLength;
 
     /// <summary>The harness that can add a message to a running turn (Codex <c>turn/steer</c>).</summary>

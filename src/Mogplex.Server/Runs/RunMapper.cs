@@ -6,7 +6,7 @@ namespace Mogplex.Server.Runs;
 /// <summary>Maps stored runs to the wire shape.</summary>
 public static class RunMapper
 {
-    public const string ApiBase = "/api/v1/mogplex";
+    public const string ApiBase = Mogplex.Contracts.ApiRoutes.Base;
 
     /// <param name="run">The run as stored.</param>
     /// <param name="pendingApprovals">How many of its approvals wait for a person (read only for runs in permission mode <c>approval</c>).</param>
@@ -21,8 +21,8 @@ public static class RunMapper
         Status = run.Status,
         Branch = new RunBranch(run.BaseBranch, run.WorkingBranch, run.CreateBranch),
         RootDirectory = run.RootDirectory,
-        EventsUrl = $"{ApiBase}/runs/{run.Id}/events",
-        CancelUrl = $"{ApiBase}/runs/{run.Id}/cancel",
+        EventsUrl = ApiBase + Mogplex.Contracts.ApiRoutes.RunEvents(run.Id),
+        CancelUrl = ApiBase + Mogplex.Contracts.ApiRoutes.RunCancel(run.Id),
         CreatedAt = run.CreatedAt,
         UpdatedAt = run.UpdatedAt,
         Error = run.Error,

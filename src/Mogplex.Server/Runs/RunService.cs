@@ -26,7 +26,7 @@ public sealed class RunService(
     IRunCancellationSignal cancellation,
     RunQueueSignal queue)
 {
-    public const int MaxIdempotencyKeyLength = 200;
+    public const int MaxIdempotencyKeyLength = Mogplex.Contracts.ApiLimits.MaxIdempotencyKeyLength;
 
     /// <summary>
     /// Accepts a run (or replays the one this key already started): the repo must be the caller's,

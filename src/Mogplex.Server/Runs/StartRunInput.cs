@@ -30,7 +30,7 @@ public sealed record StartRunInput(
 
     public const int MaxModelLength = 100;
 
-    public const int MaxPromptLength = 100_000;
+    public const int MaxPromptLength = Mogplex.Contracts.ApiLimits.MaxPromptLength;
     public const int MaxOptionalLength = 1_000;
 
     /// <summary>Validates in the documented order; the error is the documented 400 message.</summary>

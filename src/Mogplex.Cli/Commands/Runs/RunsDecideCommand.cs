@@ -12,7 +12,7 @@ public sealed record RunsDecideOptions(string RunId, string ApprovalId, bool App
 /// </summary>
 public static class RunsDecideCommand
 {
-    public const int MaxReasonLength = 1_000;
+    public const int MaxReasonLength = Mogplex.Contracts.ApiLimits.MaxReasonLength;
 
     public static Command Create(CliContext context, bool approve)
     {

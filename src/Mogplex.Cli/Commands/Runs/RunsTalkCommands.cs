@@ -14,7 +14,7 @@ public sealed record RunsSendOptions(string RunId, string Text, bool Steer, stri
 /// </summary>
 public static class RunsTalkCommands
 {
-    public const int MaxTextChars = 100_000;
+    public const int MaxTextChars = Mogplex.Contracts.ApiLimits.MaxMessageLength;
 
     public static Command Send(CliContext context)
     {

@@ -26,5 +26,5 @@ public static class RunText
         return $"{Text.OneLine(Fields.Str(e, "createdAt"))}  {Text.OneLine(Fields.Str(e, "type")).PadRight(TypeWidth)}  {prefix}{Text.OneLine(Fields.Str(e, "message"))}".TrimEnd();
     }
 
-    public static bool IsTerminal(string? status) => status is "success" or "failed" or "cancelled";
+    public static bool IsTerminal(string? status) => status is not null && Mogplex.Contracts.Runs.RunStatuses.IsTerminal(status);
 }
