@@ -245,6 +245,47 @@ public sealed class EgressProxyTests : IAsyncDisposable
         Assert.Equal("ok", await ReadAsync(third, "ok"));
     }
 
+    /// <summary>
+    /// Over the cap, a client that is still sending its request (a large one, or slowly) reads the
+    /// 503 instead of failing with a broken pipe; a flood of rejected connections that never send
+    /// or close holds the server neither up nor open.
+    /// </summary>
+    [Fact]
+    public async Task OverTheCap_ALargeRequestStillGetsThe503_AFloodOfSilentOnesIsBounded()
+    {
+        var echo = Own(new EchoServer());
+        var proxy = Start(new EgressProxyOptions { MaxConnections = 1 }, $"127.0.0.1:{echo.Port}");
+        var first = await TunnelAsync(SocketPath, $"127.0.0.1:{echo.Port}");
+
+        var large = $"CONNECT 127.0.0.1:{echo.Port} HTTP/1.1\r\nX-Padding: {new string('p', 32 * 1024)}\r\n\r\n";
+        Assert.StartsWith("HTTP/1.1 503 ", await ExchangeAsync(SocketPath, large), StringComparison.Ordinal);
+
+        var silent = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                silent.Add(await ConnectUnixAsync(SocketPath));
+            }
+
+            // Each silent one got its answer and is closed within the drain time, whatever it does.
+            foreach (var socket in silent.Take(5))
+            {
+                Assert.StartsWith("HTTP/1.1 503 ", await ReadAsync(socket), StringComparison.Ordinal);
+            }
+
+            first.Dispose();
+            await Waits.UntilAsync(() => Task.FromResult(proxy.ActiveConnections), n => n == 0, what: "the closed tunnel to free its slot");
+            using var next = await TunnelAsync(SocketPath, $"127.0.0.1:{echo.Port}");
+            await SendAsync(next, "still serving");
+            Assert.Equal("still serving", await ReadAsync(next, "still serving"));
+        }
+        finally
+        {
+            silent.ForEach(s => s.Dispose());
+        }
+    }
+
     [Fact]
     public async Task Dispose_ClosesOpenTunnelsAndDeletesTheSocket()
     {

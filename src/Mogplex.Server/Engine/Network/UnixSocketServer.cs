@@ -4,7 +4,8 @@ namespace Mogplex.Server.Engine.Network;
 
 /// <summary>
 /// A listener on a Unix socket that hands each connection to a handler, at most
-/// <c>maxConnections</c> at a time (a connection over the cap gets <c>reject</c>, then is closed).
+/// <c>maxConnections</c> at a time (a connection over the cap gets <c>reject</c>, then is closed
+/// once its request was read, for at most a second).
 /// Disposal stops accepting, cancels the handlers' token (handlers close their sockets on it),
 /// waits for every handler and deletes the socket file.
 /// </summary>
@@ -127,19 +128,75 @@ internal sealed class UnixSocketServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Rejected connections still being drained (see <see cref="Reject"/>); past <see cref="MaxDraining"/> they are closed at once.</summary>
+    private int _draining;
+
+    /// <summary>At most this many rejected connections are drained at once.</summary>
+    internal const int MaxDraining = 32;
+
+    /// <summary>How long, and how much, a rejected connection's request is read before it is closed.</summary>
+    internal static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(1);
+
+    private const int DrainBytes = 64 * 1024;
+
+    /// <summary>
+    /// The answer goes out and the sending side closes; what the client is still sending (its
+    /// request) is read and dropped for a moment, so that its write does not fail with a broken
+    /// pipe before it reads the answer. Bounded in time, bytes and number of such connections.
+    /// </summary>
     private void Reject(Socket connection)
     {
-        using (connection)
+        try
         {
-            try
+            // A short answer into a fresh socket's empty send buffer never blocks.
+            _reject?.Invoke(connection);
+            connection.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            connection.Dispose();
+            return;
+        }
+
+        if (Interlocked.Increment(ref _draining) > MaxDraining)
+        {
+            Interlocked.Decrement(ref _draining);
+            connection.Dispose();
+            return;
+        }
+
+        _ = DrainAndCloseAsync(connection);
+    }
+
+    private async Task DrainAndCloseAsync(Socket connection)
+    {
+        try
+        {
+            using (connection)
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
             {
-                // A short answer into a fresh socket's empty send buffer never blocks.
-                _reject?.Invoke(connection);
-                connection.Shutdown(SocketShutdown.Both);
+                deadline.CancelAfter(DrainTime);
+                var buffer = new byte[4096];
+                var read = 0;
+                while (read < DrainBytes)
+                {
+                    var n = await connection.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    read += n;
+                }
             }
-            catch (SocketException)
-            {
-            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away, or its time is up: closed either way.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _draining);
         }
     }
 
