@@ -133,6 +133,63 @@ public sealed class InteractiveRestartTests
         Assert.Equal(0, await second.StopAsync());
     }
 
+    /// <summary>
+    /// What a harness left in its home before the crash is not trusted on resume: its state folder
+    /// (the conversation) replaced by a link to a host folder is removed, never followed; the
+    /// conversation cannot go on and the run says so.
+    /// </summary>
+    [Fact]
+    public async Task KillNine_ThenTheStateFolderIsALinkOut_ResumeNeverFollowsIt_TheRunFailsClearly()
+    {
+        var (mogplexd, model, env, token, repoId, _) = await SetUpAsync("codex");
+        await using var _1 = mogplexd;
+        await using var _2 = model;
+        var outside = Directory.CreateTempSubdirectory("mogplex-outside-").FullName;
+        var first = await mogplexd.StartServerAsync(env);
+        string runId;
+        JsonElement waiting;
+        using (var client = first.CreateClient(token))
+        {
+            runId = await StartAsync(client, repoId, "codex", "One turn [[say hi]]");
+            waiting = await WaitAsync(client, runId, r => Awaiting(r) == "input");
+        }
+
+        await first.SignalAsync("KILL");
+        await first.WaitForExitAsync(MogplexdProcess.StopTimeout);
+
+        // As the harness could have done before the crash: its CODEX_HOME is now a link to the host.
+        var state = Path.Combine(mogplexd.DataDir, "sandboxes", waiting.GetProperty("sandboxRecordId").GetString()!, "home", ".codex");
+        Directory.Delete(state, recursive: true);
+        File.CreateSymbolicLink(state, outside);
+
+        var second = await mogplexd.StartServerAsync(env);
+        using var again = second.CreateClient(token);
+        await SendAsync(again, runId, "Go on [[say again]]");
+        var end = await WaitEndAsync(again, runId);
+
+        Assert.Equal("failed", end.GetProperty("status").GetString());
+        Assert.Contains("thread/resume", end.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        Assert.Null(new DirectoryInfo(state).LinkTarget);
+        Assert.Equal(0, await second.StopAsync());
+    }
+
+    private static async Task<JsonElement> WaitEndAsync(HttpClient client, string runId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            var run = (await client.GetFromJsonAsync<JsonElement>(new Uri($"{Curl.ApiBase}/runs/{runId}", UriKind.Relative), Ct)).GetProperty("data").GetProperty("run");
+            if (run.GetProperty("status").GetString() is "success" or "failed" or "cancelled")
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the run did not end: {run}");
+            await Task.Delay(100, Ct);
+        }
+    }
+
     private static async Task<(MogplexdProcess Mogplexd, ModelStandInServer Model, Dictionary<string, string?> Env, string Token, string RepoId, string Source)> SetUpAsync(string harness)
     {
         var mogplexd = new MogplexdProcess();
