@@ -27,25 +27,17 @@ public static class RunTransitions
     /// An interactive run kept open across a restart, which no worker holds yet (<c>streaming</c>
     /// without a lease), is cancelled in place: its harness is not running.
     /// </summary>
-    public static RunTransition CancelReleased(string runId, DateTimeOffset at, RunEvents events) => new()
-    {
-        RunId = runId,
-        From = [RunStatuses.Streaming],
-        To = RunStatuses.Cancelled,
-        OnlyIfUnclaimed = true,
-        At = at,
-        Error = "Cancelled by user",
-        Events =
-        [
-            events.Create(RunEventTypes.CancelRequested, "Cancellation requested"),
-            events.Create(RunEventTypes.Cancelled, "Run cancelled while it waited to be resumed"),
-        ],
-    };
+    public static RunTransition CancelReleased(string runId, DateTimeOffset at, RunEvents events) =>
+        CancelUnclaimed(runId, RunStatuses.Streaming, "Run cancelled while it waited to be resumed", at, events);
 
-    public static RunTransition CancelQueued(string runId, DateTimeOffset at, RunEvents events) => new()
+    public static RunTransition CancelQueued(string runId, DateTimeOffset at, RunEvents events) =>
+        CancelUnclaimed(runId, RunStatuses.Pending, "Run cancelled before it started", at, events);
+
+    /// <summary>A run no worker holds, in status <paramref name="from"/>, cancelled in place.</summary>
+    private static RunTransition CancelUnclaimed(string runId, string from, string cancelled, DateTimeOffset at, RunEvents events) => new()
     {
         RunId = runId,
-        From = [RunStatuses.Pending],
+        From = [from],
         To = RunStatuses.Cancelled,
         OnlyIfUnclaimed = true,
         At = at,
@@ -53,7 +45,7 @@ public static class RunTransitions
         Events =
         [
             events.Create(RunEventTypes.CancelRequested, "Cancellation requested"),
-            events.Create(RunEventTypes.Cancelled, "Run cancelled before it started"),
+            events.Create(RunEventTypes.Cancelled, cancelled),
         ],
     };
 
