@@ -71,18 +71,7 @@ public sealed class InteractiveRestartTests
         var (mogplexd, model, env, token, repoId, _) = await SetUpAsync(harness);
         await using var _1 = mogplexd;
         await using var _2 = model;
-        var first = await mogplexd.StartServerAsync(env);
-        string runId;
-        using (var client = first.CreateClient(token))
-        {
-            runId = await StartAsync(client, repoId, harness, "Think forever [[hang]]");
-            await WaitAsync(client, runId, r => r.GetProperty("turns").GetInt32() >= 1);
-            await Waits(() => model.Requests.Count > 0, "the model to be asked");
-        }
-
-        await first.SignalAsync("KILL");
-        await first.WaitForExitAsync(MogplexdProcess.StopTimeout);
-
+        var runId = (await KillNineInTheFirstTurnAsync(mogplexd, env, model, token, repoId, harness, "Think forever [[hang]]")).GetProperty("runId").GetString()!;
         var second = await mogplexd.StartServerAsync(env);
         using var again = second.CreateClient(token);
         await WaitAsync(again, runId, r => Awaiting(r) == "input");
@@ -93,6 +82,51 @@ public sealed class InteractiveRestartTests
         await SendAsync(again, runId, "Never mind [[say fine]]");
         await WaitAsync(again, runId, r => Awaiting(r) == "input" && r.GetProperty("turns").GetInt32() >= 2);
         Assert.Equal(HttpStatusCode.OK, (await again.PostAsync(new Uri($"{Curl.ApiBase}/runs/{runId}/cancel", UriKind.Relative), null, Ct)).StatusCode);
+        Assert.Equal(0, await second.StopAsync());
+    }
+
+    /// <summary>
+    /// Both CLIs save their conversation lazily (Codex once the first turn starts, Claude Code a
+    /// moment after it): a kill -9 in that moment leaves a conversation they have no record of.
+    /// That state is made here for sure (the saved file removed after the kill, as if the kill
+    /// came first): the run still goes on, a new conversation whose first message carries the
+    /// run's prompt, so the model still has everything the person said.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Harnesses))]
+    public async Task KillNine_BeforeTheHarnessSavedTheFirstTurn_ANewConversationCarriesThePrompt(string harness)
+    {
+        var (mogplexd, model, env, token, repoId, source) = await SetUpAsync(harness);
+        await using var _1 = mogplexd;
+        await using var _2 = model;
+        var running = await KillNineInTheFirstTurnAsync(mogplexd, env, model, token, repoId, harness, "Remember the word OSPREY [[hang]]");
+        var runId = running.GetProperty("runId").GetString()!;
+        var home = Path.Combine(mogplexd.DataDir, "sandboxes", running.GetProperty("sandboxRecordId").GetString()!, "home");
+        var saved = harness == "codex" ? Path.Combine(home, ".codex", "sessions") : Path.Combine(home, ".claude", "projects");
+        // (Claude Code may not have saved it anyway: that is the moment this is about.)
+        if (Directory.Exists(saved))
+        {
+            Directory.EnumerateFiles(saved, "*.jsonl", SearchOption.AllDirectories).ToList().ForEach(File.Delete);
+        }
+
+        var second = await mogplexd.StartServerAsync(env);
+        using var again = second.CreateClient(token);
+        await WaitAsync(again, runId, r => Awaiting(r) == "input" && Events(again, runId).Result.Any(e => e.Message?.Contains("had not saved the conversation", StringComparison.Ordinal) == true));
+        var calls = model.Requests.Count;
+
+        await SendAsync(again, runId, "Now write it down [[write bird.txt osprey]] [[say written]]");
+        await WaitAsync(again, runId, r => Awaiting(r) == "input" && r.GetProperty("turns").GetInt32() >= 2);
+        Assert.Contains(model.Requests.Skip(calls), r => r.Body.Contains("OSPREY", StringComparison.Ordinal) && r.Body.Contains("write it down", StringComparison.Ordinal));
+
+        // A second follow-up goes on in the new conversation, which the harness saved by now.
+        calls = model.Requests.Count;
+        await SendAsync(again, runId, "And again [[say again]]");
+        await WaitAsync(again, runId, r => Awaiting(r) == "input" && r.GetProperty("turns").GetInt32() >= 3);
+        Assert.Contains(model.Requests.Skip(calls), r => r.Body.Contains("OSPREY", StringComparison.Ordinal) && r.Body.Contains("And again", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Accepted, (await again.PostAsync(new Uri($"{Curl.ApiBase}/runs/{runId}/finish", UriKind.Relative), null, Ct)).StatusCode);
+        var end = await WaitEndAsync(again, runId);
+        Assert.Equal("success", end.GetProperty("status").GetString());
+        Assert.Equal("osprey", Git(source, "show", $"chat/{harness}:bird.txt"));
         Assert.Equal(0, await second.StopAsync());
     }
 
@@ -201,6 +235,23 @@ public sealed class InteractiveRestartTests
         var source = await GitSource.CreateAsync(mogplexd.RootDir, "acme", "resume-" + harness);
         var repoId = (await mogplexd.RunCheckedAsync("repo", "add", source.Path)).Trim();
         return (mogplexd, model, env, token, repoId, source.Path);
+    }
+
+    /// <summary>Starts an interactive run whose first turn never ends and kills mogplexd (<c>kill -9</c>) once the model was asked; returns the run as last seen.</summary>
+    private static async Task<JsonElement> KillNineInTheFirstTurnAsync(MogplexdProcess mogplexd, Dictionary<string, string?> env, ModelStandInServer model, string token, string repoId, string harness, string prompt)
+    {
+        var first = await mogplexd.StartServerAsync(env);
+        JsonElement running;
+        using (var client = first.CreateClient(token))
+        {
+            var runId = await StartAsync(client, repoId, harness, prompt);
+            running = await WaitAsync(client, runId, r => r.GetProperty("turns").GetInt32() >= 1);
+            await Waits(() => model.Requests.Count > 0, "the model to be asked");
+        }
+
+        await first.SignalAsync("KILL");
+        await first.WaitForExitAsync(MogplexdProcess.StopTimeout);
+        return running;
     }
 
     private static async Task<string> StartAsync(HttpClient client, string repoId, string harness, string prompt, string permissionMode = "auto")

@@ -207,7 +207,7 @@ public sealed class RunExecutor(
             await store.Sessions.UpdateAsync(new RunSessionUpdate(run.Id, owner, time.GetUtcNow()) { StartCommit = prepared.StartCommit }, ct);
         }
 
-        var (exitCode, parser, sanitizer, finished, finishedByInterrupt) = await StreamHarnessAsync(streaming, owner, harness, prepared, confinement, watchdog, clock, resuming, keepConversation, ct);
+        var (exitCode, parser, sanitizer, finished, finishedByInterrupt) = await StreamHarnessAsync(streaming, owner, harness, prepared, confinement, watchdog, clock, resuming, firstTurnCut: run.Turns == 0 || (run.Turns == 1 && !run.AwaitingInput), keepConversation, ct);
         watchdog.Check();
         ct.ThrowIfCancellationRequested();
         var outcome = finishedByInterrupt ? HarnessOutcome.Success : parser.Complete(exitCode);
@@ -231,10 +231,17 @@ public sealed class RunExecutor(
     }
 
     /// <returns>The exit code, the parser (for the outcome), the sanitizer, whether an interactive run was finished (by a person or the idle limit), and whether that finish interrupted its last turn.</returns>
-    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer, bool Finished, bool FinishedByInterrupt)> StreamHarnessAsync(RunRecord run, string owner, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, TurnClock clock, bool resuming, Func<bool> keepConversation, CancellationToken ct)
+    private async Task<(int ExitCode, IHarnessOutputParser Parser, EventSanitizer Sanitizer, bool Finished, bool FinishedByInterrupt)> StreamHarnessAsync(RunRecord run, string owner, IHarness harness, PreparedSandbox sandbox, RunConfinement confinement, RunWatchdog watchdog, TurnClock clock, bool resuming, bool firstTurnCut, Func<bool> keepConversation, CancellationToken ct)
     {
         var mirror = DataDirectory.MirrorPath(settings.DataDir, run.RepoId);
         var context = new HarnessContext(run, sandbox.WorkingDirectory, sandbox.HomeDirectory, sandbox.Directory, sandbox.CheckoutDirectory) { Resume = resuming };
+        // A harness saves its conversation lazily: only one cut short in its first turn can be missing.
+        if (resuming && firstTurnCut && !harness.ConversationSaved(context))
+        {
+            context = context with { CarryPrompt = true };
+            await AppendAsync(run.Id, events.Create(RunEventTypes.Log, $"{harness.Name} had not saved the conversation before the restart: a new one starts, and the next message carries the run's prompt", payload: new JsonObject { ["stage"] = "session", ["reason"] = "not_saved" }));
+        }
+
         var built = harness.BuildProcess(context);
         if (sandbox.User is not null)
         {

@@ -162,6 +162,82 @@ public sealed class HarnessConfigurationTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Before a resume the server looks for the harness's saved conversation in a folder the
+    /// harness could write: a link anywhere (on the way, in place of the file, in place of a
+    /// folder below) counts as nothing saved and is never followed, nor is a tree deeper than asked.
+    /// </summary>
+    [Fact]
+    public void ConversationSaved_FindsTheSessionFile_NeverThroughALink()
+    {
+        var context = Context() with { Run = Context().Run with { Harness = "claude-code", HarnessSession = "sess-1" } };
+        var claude = new ClaudeCodeHarness(Options(_ => { }));
+        var codex = new CodexHarness(Options(_ => { }));
+        var outside = Directory.CreateTempSubdirectory("mogplex-outside-");
+        try
+        {
+            var projects = Path.Combine(context.HomeDirectory, ".claude", "projects");
+            Assert.False(claude.ConversationSaved(context));
+            var folder = Directory.CreateDirectory(Path.Combine(projects, "-work-repo")).FullName;
+            File.WriteAllText(Path.Combine(folder, "other-session.jsonl"), "{}");
+            Assert.False(claude.ConversationSaved(context));
+            File.WriteAllText(Path.Combine(folder, "sess-1.jsonl"), "{}");
+            Assert.True(claude.ConversationSaved(context));
+
+            // The file as a link to one outside: not a saved conversation.
+            File.Delete(Path.Combine(folder, "sess-1.jsonl"));
+            File.WriteAllText(Path.Combine(outside.FullName, "sess-1.jsonl"), "{}");
+            File.CreateSymbolicLink(Path.Combine(folder, "sess-1.jsonl"), Path.Combine(outside.FullName, "sess-1.jsonl"));
+            Assert.False(claude.ConversationSaved(context));
+
+            // A folder below as a link, and the state folder itself as a link: never followed.
+            Directory.Delete(folder, recursive: true);
+            Directory.CreateSymbolicLink(folder, outside.FullName);
+            Assert.False(claude.ConversationSaved(context));
+            Directory.Delete(Path.Combine(context.HomeDirectory, ".claude"), recursive: true);
+            Directory.CreateDirectory(Path.Combine(outside.FullName, "projects", "x"));
+            File.WriteAllText(Path.Combine(outside.FullName, "projects", "x", "sess-1.jsonl"), "{}");
+            Directory.CreateSymbolicLink(Path.Combine(context.HomeDirectory, ".claude"), outside.FullName);
+            Assert.False(claude.ConversationSaved(context));
+
+            // Codex: the thread's rollout, three folders down (sessions/YYYY/MM/DD), not deeper.
+            var thread = context with { Run = context.Run with { Harness = "codex", HarnessSession = "0199-thread" } };
+            var day = Directory.CreateDirectory(Path.Combine(context.HomeDirectory, ".codex", "sessions", "2026", "12", "07")).FullName;
+            Assert.False(codex.ConversationSaved(thread));
+            File.WriteAllText(Path.Combine(day, "rollout-2026-12-07T10-00-00-0199-thread.jsonl"), "{}");
+            Assert.True(codex.ConversationSaved(thread));
+            Assert.False(codex.ConversationSaved(thread with { Run = thread.Run with { HarnessSession = null } }));
+            var deeper = Directory.CreateDirectory(Path.Combine(day, "more")).FullName;
+            File.Move(Path.Combine(day, "rollout-2026-12-07T10-00-00-0199-thread.jsonl"), Path.Combine(deeper, "rollout-2026-12-07T10-00-00-0199-thread.jsonl"));
+            Assert.False(codex.ConversationSaved(thread));
+        }
+        finally
+        {
+            outside.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// A harness that filled its state folder cannot make the server walk it for long: past the
+    /// cap of entries looked at, nothing is saved. (A folder's own entries are all looked at before
+    /// the folders below it.)
+    /// </summary>
+    [Fact]
+    public void HasStateFile_LooksAtABoundedNumberOfEntries()
+    {
+        var context = Context();
+        var projects = Directory.CreateDirectory(Path.Combine(context.HomeDirectory, ".claude", "projects")).FullName;
+        for (var i = 0; i < 10; i++)
+        {
+            File.WriteAllBytes(Path.Combine(projects, $"filler-{i}"), []);
+        }
+
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(projects, "work")).FullName, "sess-1.jsonl"), "{}");
+        Assert.True(HarnessEnvironment.HasStateFile(context.SandboxDirectory, projects, "sess-1.jsonl", depth: 1, maxEntries: 12));
+        Assert.False(HarnessEnvironment.HasStateFile(context.SandboxDirectory, projects, "sess-1.jsonl", depth: 1, maxEntries: 10));
+        Assert.False(HarnessEnvironment.HasStateFile(context.SandboxDirectory, projects, "sess-1.jsonl", depth: 0));
+    }
+
     [Theory]
     [InlineData("/d/sb/repo", ".")]
     [InlineData("/d/sb/repo/notes/a.txt", "notes/a.txt")]

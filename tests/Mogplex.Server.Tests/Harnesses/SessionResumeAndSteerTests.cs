@@ -137,6 +137,45 @@ public sealed class SessionResumeAndSteerTests
         Assert.Contains("and this", queued.ToJsonString(), StringComparison.Ordinal);
     }
 
+    /// <summary>A restart found no saved thread: a new one starts, nothing is sent, and the first message carries the prompt ahead of its own text (once).</summary>
+    [Fact]
+    public void Codex_NoSavedThread_ANewOne_TheFirstMessageCarriesThePrompt()
+    {
+        var parser = new CodexAppServerParser("the first prompt", s_threadStart, carryPrompt: true);
+        Assert.Equal("initialize", Method(Assert.Single(parser.TakeWrites())));
+        Feed(parser, """{"id":1,"result":{}}""");
+        Assert.Equal(["initialized", "thread/start"], parser.TakeWrites().Select(Method));
+        Feed(parser, """{"id":2,"result":{"thread":{"id":"thread-new"}}}""");
+        Assert.Empty(parser.TakeWrites());
+        Assert.False(parser.TurnActive);
+        Assert.Equal("thread-new", parser.SessionId);
+
+        parser.StartTurn("go on");
+        var input = JsonNode.Parse(Assert.Single(parser.TakeWrites()))!["params"]!["input"]!.AsArray();
+        Assert.Equal(["the first prompt", "go on"], input.Select(i => i!["text"]!.GetValue<string>()));
+
+        Feed(parser, """{"method":"turn/completed","params":{"turn":{"id":"t1","status":"completed"}}}""");
+        parser.StartTurn("and then");
+        var next = JsonNode.Parse(Assert.Single(parser.TakeWrites()))!["params"]!["input"]!.AsArray();
+        Assert.Equal("and then", Assert.Single(next)!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Claude_NoSavedSession_TheFirstMessageCarriesThePrompt_AsTwoTextBlocks()
+    {
+        var parser = new ClaudeCodeOutputParser(prompt: null, turnsBefore: 1, carried: "the first prompt");
+        Assert.Empty(parser.TakeWrites());
+
+        parser.StartTurn("go on");
+        var content = JsonNode.Parse(Assert.Single(parser.TakeWrites()))!["message"]!["content"]!.AsArray();
+        Assert.Equal(["the first prompt", "go on"], content.Select(c => c!["text"]!.GetValue<string>()));
+        Assert.Equal("turn-2", Assert.IsType<SessionSignal.TurnStarted>(Assert.Single(parser.TakeSignals())).TurnId);
+
+        Feed(parser, """{"type":"result","subtype":"success","is_error":false,"result":"ok","usage":{"input_tokens":1,"output_tokens":1},"total_cost_usd":0.1}""");
+        parser.StartTurn("and then");
+        Assert.Equal("and then", JsonNode.Parse(Assert.Single(parser.TakeWrites()))!["message"]!["content"]!.GetValue<string>());
+    }
+
     private static CodexAppServerParser Started()
     {
         var parser = new CodexAppServerParser("p", s_threadStart);

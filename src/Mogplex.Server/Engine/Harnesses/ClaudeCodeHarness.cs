@@ -60,7 +60,7 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
         // An interactive run's session is kept (in the sandbox home) under the run's id, so that a new
         // process resumes it after a restart; a one-shot run keeps none.
         args.AddRange(!context.Run.Interactive ? ["--no-session-persistence"]
-            : context.Resume ? ["--resume", context.Run.HarnessSession ?? context.Run.Id]
+            : context.Resume && !context.CarryPrompt ? ["--resume", Session(context.Run)]
             : ["--session-id", context.Run.Id]);
         // Approval: Claude asks about every tool (its own defaults skip read-only Bash) and we answer
         // (--permission-prompt-tool stdio); the server's policy decides, not Claude's rules.
@@ -86,6 +86,12 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
         };
     }
 
+    /// <summary>Claude Code saves a session as <c>projects/&lt;its folder&gt;/&lt;session id&gt;.jsonl</c> in its state.</summary>
+    public bool ConversationSaved(HarnessContext context) => HarnessEnvironment.HasStateFile(
+        context.SandboxDirectory, Path.Combine(context.HomeDirectory, ".claude", "projects"), Session(context.Run) + ".jsonl", depth: 1);
+
+    private static string Session(Storage.RunRecord run) => run.HarnessSession ?? run.Id;
+
     public IHarnessOutputParser CreateParser(HarnessContext context)
     {
         var o = options.CurrentValue.ClaudeCode;
@@ -93,6 +99,7 @@ public sealed class ClaudeCodeHarness(IOptionsMonitor<HarnessOptions> options) :
         return new ClaudeCodeOutputParser(
             new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)),
             context.Resume ? null : context.Run.Prompt,
+            carried: context.CarryPrompt ? context.Run.Prompt : null,
             serveApprovals: context.Run.PermissionMode == "approval",
             paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory),
             turnsBefore: context.Resume ? context.Run.Turns : 0);

@@ -38,16 +38,19 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
     private string? _fatal;
     private string? _turnError;
     private bool _sawResult;
+    private string? _carried;
 
     /// <param name="context">The run's paths, model and model host.</param>
     /// <param name="prompt">The first turn's text (written as a <c>user</c> line); null to parse output only.</param>
     /// <param name="serveApprovals"><c>can_use_tool</c> asks become <see cref="SessionSignal.ApprovalAsked"/> (permission mode <c>approval</c>); else they are refused.</param>
     /// <param name="paths">The workspace and home as the harness sees them, for describing asks.</param>
     /// <param name="turnsBefore">Turns the conversation had in earlier processes (a resumed session numbers on from them).</param>
-    public ClaudeCodeOutputParser(HarnessParserContext? context = null, string? prompt = null, bool serveApprovals = false, SandboxPathMap? paths = null, int turnsBefore = 0)
+    /// <param name="carried">The run's prompt, when a restart found no saved conversation: the first message carries it ahead of its own text.</param>
+    public ClaudeCodeOutputParser(HarnessParserContext? context = null, string? prompt = null, bool serveApprovals = false, SandboxPathMap? paths = null, int turnsBefore = 0, string? carried = null)
     {
         _context = context ?? HarnessParserContext.None;
         _turns = turnsBefore;
+        _carried = carried;
         _serveApprovals = serveApprovals;
         _paths = paths ?? new SandboxPathMap("/", null);
         if (prompt is not null)
@@ -83,7 +86,8 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
 
         TurnActive = true;
         _turns++;
-        _writes.Add(UserLine(text));
+        _writes.Add(UserLine(_carried is null ? [text] : [_carried, text]));
+        _carried = null;
         _signals.Add(new SessionSignal.TurnStarted(TurnId));
     }
 
@@ -134,11 +138,15 @@ public sealed class ClaudeCodeOutputParser : ISessionProtocol
         return lines;
     }
 
-    /// <summary>One <c>user</c> message on stdin: it starts a turn.</summary>
-    public static string UserLine(string text) => new JsonObject
+    /// <summary>One <c>user</c> message on stdin (one text, or several as text blocks): it starts a turn.</summary>
+    public static string UserLine(params string[] texts) => new JsonObject
     {
         ["type"] = "user",
-        ["message"] = new JsonObject { ["role"] = "user", ["content"] = text },
+        ["message"] = new JsonObject
+        {
+            ["role"] = "user",
+            ["content"] = texts.Length == 1 ? texts[0] : new JsonArray([.. texts.Select(t => (JsonNode)new JsonObject { ["type"] = "text", ["text"] = t })]),
+        },
         ["parent_tool_use_id"] = null,
         ["session_id"] = "",
     }.ToJsonString();

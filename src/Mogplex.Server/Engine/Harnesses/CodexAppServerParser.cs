@@ -58,6 +58,7 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     private readonly SandboxPathMap _paths;
     private int _nextId = FirstTurnId + 1;
     private readonly string? _resumeThread;
+    private string? _carried;
     private string? _threadId;
     private string? _turnId;
     private bool _interruptRequested;
@@ -72,10 +73,12 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
     /// <param name="serveApprovals">Approval requests become <see cref="SessionSignal.ApprovalAsked"/> (permission mode <c>approval</c>); else they are refused.</param>
     /// <param name="paths">The workspace and home as the harness sees them, for describing asks.</param>
     /// <param name="resumeThread">A thread of an earlier process to resume (<c>thread/resume</c> with the same settings) instead of starting one; no prompt is sent.</param>
-    public CodexAppServerParser(string prompt, JsonObject threadStart, HarnessParserContext? context = null, bool serveApprovals = false, SandboxPathMap? paths = null, string? resumeThread = null)
+    /// <param name="carryPrompt">A restart found no saved thread: a new one starts, and the first message carries the prompt ahead of its own text (nothing is sent before).</param>
+    public CodexAppServerParser(string prompt, JsonObject threadStart, HarnessParserContext? context = null, bool serveApprovals = false, SandboxPathMap? paths = null, string? resumeThread = null, bool carryPrompt = false)
     {
         _context = context ?? HarnessParserContext.None;
         _resumeThread = resumeThread;
+        _carried = carryPrompt ? prompt : null;
         _prompt = prompt;
         _threadStart = threadStart;
         _serveApprovals = serveApprovals;
@@ -143,9 +146,10 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
             {
                 ["threadId"] = _threadId,
                 ["expectedTurnId"] = _turnId,
-                ["input"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text, ["text_elements"] = new JsonArray() }),
+                ["input"] = new JsonArray([.. (_carried is null ? [text] : new[] { _carried, text }).Select(t => (JsonNode)new JsonObject { ["type"] = "text", ["text"] = t, ["text_elements"] = new JsonArray() })]),
             },
         });
+        _carried = null;
         return true;
     }
 
@@ -260,7 +264,7 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
             case ThreadStartId:
                 var result = json["result"];
                 _threadId = JsonLines.Str(result?["thread"], "id") ?? _resumeThread;
-                if (_resumeThread is null)
+                if (_resumeThread is null && _carried is null)
                 {
                     WriteTurn(FirstTurnId, _prompt);
                 }
@@ -292,9 +296,10 @@ public sealed partial class CodexAppServerParser : ISessionProtocol
             ["params"] = new JsonObject
             {
                 ["threadId"] = _threadId,
-                ["input"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text, ["text_elements"] = new JsonArray() }),
+                ["input"] = new JsonArray([.. (_carried is null ? [text] : new[] { _carried, text }).Select(t => (JsonNode)new JsonObject { ["type"] = "text", ["text"] = t, ["text_elements"] = new JsonArray() })]),
             },
         });
+        _carried = null;
     }
 
     /// <summary>A request from the harness (an approval, a question, a tool): not served in this mode; it gets an error and is logged.</summary>

@@ -84,8 +84,13 @@ public sealed class CodexHarness(IOptionsMonitor<HarnessOptions> options) : IHar
             new HarnessParserContext(SandboxPaths.For(context), model, ModelEndpoint.Host(o.BaseUrl, VendorHost)),
             serveApprovals: approval,
             paths: new Runs.Permissions.SandboxPathMap(context.CheckoutDirectory, context.HomeDirectory),
-            resumeThread: context.Resume ? context.Run.HarnessSession : null);
+            resumeThread: context.Resume && !context.CarryPrompt ? context.Run.HarnessSession : null,
+            carryPrompt: context.CarryPrompt);
     }
+
+    /// <summary>Codex saves a thread once its first turn starts, as <c>sessions/YYYY/MM/DD/rollout-…-&lt;thread id&gt;.jsonl</c>.</summary>
+    public bool ConversationSaved(HarnessContext context) => context.Run.HarnessSession is { } thread
+        && HarnessEnvironment.HasStateFile(context.SandboxDirectory, Path.Combine(context.HomeDirectory, ".codex", "sessions"), $"rollout-*-{thread}.jsonl", depth: 3);
 
     /// <summary>
     /// <c>thread/start</c>: the run's folder, the model, Codex's own sandbox off inside ours; nothing

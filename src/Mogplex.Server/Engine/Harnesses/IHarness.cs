@@ -14,6 +14,14 @@ public interface IHarness
 
     /// <summary>A fresh parser for one run's output (it learns the run's paths from <paramref name="context"/>).</summary>
     IHarnessOutputParser CreateParser(HarnessContext context);
+
+    /// <summary>
+    /// Before a resume: whether the harness saved the conversation it can go on with. It saves
+    /// lazily (Codex once the first turn starts, Claude Code a moment after it), so a server killed
+    /// in that moment leaves a conversation it has no record of; then a new one starts and its
+    /// first message carries the run's prompt (<see cref="HarnessContext.CarryPrompt"/>).
+    /// </summary>
+    bool ConversationSaved(HarnessContext context) => context.Run.HarnessSession is not null;
 }
 
 /// <summary>Where and for what a harness runs: the run's folder in the checkout, the sandbox home, the sandbox, the checkout.</summary>
@@ -24,6 +32,13 @@ public sealed record HarnessContext(RunRecord Run, string WorkingDirectory, stri
     /// and its conversation (<see cref="RunRecord.HarnessSession"/>) is resumed instead of started; no prompt is sent.
     /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// A resumed run whose harness saved no conversation (<see cref="IHarness.ConversationSaved"/>):
+    /// a new one starts, nothing is sent until the next message, which carries the run's prompt
+    /// ahead of it, so the model still has everything the person said.
+    /// </summary>
+    public bool CarryPrompt { get; init; }
 }
 
 /// <summary>

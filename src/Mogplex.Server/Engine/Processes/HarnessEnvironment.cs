@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using Mogplex.Server.Configuration;
 
 namespace Mogplex.Server.Engine.Processes;
@@ -97,6 +98,60 @@ public static class HarnessEnvironment
             Sandboxes.SandboxFolders.Delete(Path.Combine(current, parts[^1]));
         }
     }
+
+    /// <summary>
+    /// Whether the harness's state folder <paramref name="path"/> (inside the sandbox) holds a file
+    /// named like <paramref name="pattern"/>, at most <paramref name="depth"/> folders down: how a
+    /// harness's saved conversation is found before a resume. Links are never followed (a link on
+    /// the way means no), and at most <paramref name="maxEntries"/> entries are looked at, so a
+    /// harness that filled its home cannot make the server walk it for long.
+    /// </summary>
+    public static bool HasStateFile(string sandboxDirectory, string path, string pattern, int depth, int maxEntries = MaxStateEntries)
+    {
+        var current = Path.GetFullPath(sandboxDirectory);
+        foreach (var part in InsideParts(sandboxDirectory, path))
+        {
+            current = Path.Combine(current, part);
+            if (new DirectoryInfo(current) is not { Exists: true, LinkTarget: null })
+            {
+                return false;
+            }
+        }
+
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            MaxRecursionDepth = depth,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            IgnoreInaccessible = true,
+            MatchType = MatchType.Simple,
+        };
+        try
+        {
+            var seen = 0;
+            foreach (var entry in new DirectoryInfo(current).EnumerateFileSystemInfos("*", options))
+            {
+                if (++seen > maxEntries)
+                {
+                    return false;
+                }
+
+                if (entry is FileInfo { LinkTarget: null } && FileSystemName.MatchesSimpleExpression(pattern, entry.Name))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Gone or unreadable while we looked: nothing to resume from.
+        }
+
+        return false;
+    }
+
+    /// <summary>How many entries of a state folder <see cref="HasStateFile"/> looks at, at most.</summary>
+    public const int MaxStateEntries = 10_000;
 
     /// <summary>Where the pinned harness CLIs are installed (<c>MOGPLEX_HARNESS_DIR</c>, else <c>.tools/harnesses</c> beside the binaries' repo).</summary>
     public static IEnumerable<string> ToolDirectories()
