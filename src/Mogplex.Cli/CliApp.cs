@@ -59,7 +59,7 @@ public static class CliApp
         // "[suggest:N]" is System.CommandLine's completion directive, used by the shell scripts in completions/.
         if (first is null || (!Subcommands.Contains(first) && !first.StartsWith("[suggest", StringComparison.Ordinal)))
         {
-            return CockpitPlaceholder.Run(context, args);
+            return await Cockpit.CockpitEntry.RunAsync(context, args, ct);
         }
 
         var root = CreateRoot(context);

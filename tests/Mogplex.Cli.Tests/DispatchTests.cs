@@ -17,7 +17,7 @@ public sealed class DispatchTests : IDisposable
         Assert.Equal(ExitCodes.Usage, result.Exit);
         Assert.Equal(
             [
-                "error: the interactive cockpit is not available in this version of mogplex (for 'rnus list'); it needs a terminal anyway",
+                "error: the cockpit needs a terminal on stdout (for 'rnus list'); scripts use the headless commands",
                 "did you mean 'mogplex runs'?",
                 "headless commands: mogplex repos|run|runs|sandboxes ... (see mogplex --help)",
             ],
@@ -35,7 +35,7 @@ public sealed class DispatchTests : IDisposable
         var result = await _cli.RunAsync(args);
 
         Assert.Equal(ExitCodes.Usage, result.Exit);
-        Assert.StartsWith("error: the interactive cockpit is not available in this version of mogplex", result.StderrLines[0], StringComparison.Ordinal);
+        Assert.StartsWith("error: the cockpit needs a terminal on stdout", result.StderrLines[0], StringComparison.Ordinal);
         Assert.DoesNotContain(result.StderrLines, l => l.StartsWith("did you mean", StringComparison.Ordinal));
         Assert.Empty(_cli.Http.Requests);
     }

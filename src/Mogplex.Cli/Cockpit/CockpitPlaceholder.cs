@@ -3,10 +3,10 @@ using Mogplex.Cli.Terminal;
 namespace Mogplex.Cli.Cockpit;
 
 /// <summary>
-/// What boots for anything that is not a headless command, until the interactive cockpit exists:
-/// a screen that says so honestly and how to quit. Without a terminal (a script, a pipe) it
-/// cannot be interactive, so it explains itself on stderr and exits 2, suggesting the command
-/// the first word was probably meant to be.
+/// What boots for anything that is not a headless command and not a replay, until the process
+/// and daemon transports exist: a screen that says so honestly and how to quit. Without a
+/// terminal (a script, a pipe) the cockpit cannot run at all, so it explains itself on stderr and
+/// exits 2, suggesting the command the first word was probably meant to be.
 /// </summary>
 public static class CockpitPlaceholder
 {
@@ -17,7 +17,7 @@ public static class CockpitPlaceholder
         if (!terminal.IsOutputTerminal || terminal.IsInputRedirected)
         {
             var said = args.Length == 0 ? "" : $" (for '{Text.OneLine(string.Join(' ', args))}')";
-            terminal.Stderr.WriteLine($"error: the interactive cockpit is not available in this version of mogplex{said}; it needs a terminal anyway");
+            terminal.Stderr.WriteLine($"error: the cockpit needs a terminal on stdout{said}; scripts use the headless commands");
             if (hint is not null)
             {
                 terminal.Stderr.WriteLine($"did you mean 'mogplex {hint}'?");
@@ -30,8 +30,9 @@ public static class CockpitPlaceholder
         var output = terminal.Stdout;
         output.WriteLine($"mogplex {VersionInfo.Version}: interactive cockpit");
         output.WriteLine();
-        output.WriteLine("The interactive cockpit is not built yet in this version. Everything it will show is");
-        output.WriteLine("available today from the headless commands:");
+        output.WriteLine("This version of the cockpit replays a run: mogplex runs events <id> --json | mogplex");
+        output.WriteLine("Starting and steering runs from here (the process and daemon transports) is not built");
+        output.WriteLine("yet. Everything it will show is available today from the headless commands:");
         output.WriteLine();
         output.WriteLine("  mogplex repos list                     repositories you can start runs on");
         output.WriteLine("  mogplex run --repo <id> \"<prompt>\"     start a run");

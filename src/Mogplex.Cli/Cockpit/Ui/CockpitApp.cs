@@ -1,0 +1,254 @@
+using Hex1b;
+using Hex1b.Input;
+using Hex1b.Widgets;
+using Mogplex.Cli.Cockpit.State;
+using Mogplex.Cli.Cockpit.Transport;
+
+namespace Mogplex.Cli.Cockpit.Ui;
+
+/// <summary>
+/// The cockpit running: one transport's events into the one reducer, the screen redrawn from the
+/// result, keys and the composer turned into commands. Quitting detaches (a run is never
+/// cancelled by leaving). <c>Ctrl+C</c> once interrupts the selected run's turn, twice within
+/// <see cref="DoubleCtrlC"/> quits; <c>/quit</c> quits. Hex1b restores the terminal when
+/// <see cref="RunAsync"/> ends, whichever way it ends (the caller cancels it on SIGTERM/SIGHUP).
+/// </summary>
+/// <param name="transport">Where events come from and commands go.</param>
+/// <param name="time">For the double <c>Ctrl+C</c>.</param>
+/// <param name="height">The terminal's height in lines now (it can change: a resize).</param>
+public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<int> height)
+{
+    public static readonly TimeSpan DoubleCtrlC = TimeSpan.FromSeconds(1.5);
+
+    private readonly Lock _gate = new();
+    private readonly TextBoxState _composer = new();
+    private CockpitView _view = new(transport.Name);
+    private Hex1bApp? _app;
+    private DateTimeOffset? _lastCtrlC;
+    private CancellationTokenSource? _stop;
+    private bool _composerFocused;
+
+    public CockpitView View
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _view;
+            }
+        }
+    }
+
+    /// <summary>Runs until quit (or <paramref name="ct"/>); the terminal is whatever <paramref name="builder"/> makes (the real one, or a headless one in tests, which <paramref name="started"/> hands over).</summary>
+    public async Task RunAsync(Hex1bTerminalBuilder builder, CancellationToken ct, Action<Hex1bTerminal>? started = null)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _stop = stop;
+        await using var built = builder.WithHex1bApp(
+            (Hex1bAppOptions o) => o.EnableDefaultCtrlCExit = false,
+            (Hex1bApp app) =>
+            {
+                _app = app;
+                return (Func<RootContext, Hex1bWidget>)(ctx =>
+                {
+                    var lines = height();
+                    lock (_gate)
+                    {
+                        _view = _view.Height == lines ? _view : _view with { Height = lines };
+                    }
+
+                    return Build(ctx);
+                });
+            }).Build();
+        started?.Invoke(built);
+        var pump = PumpAsync(stop.Token);
+        try
+        {
+            await built.RunAsync(stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Quit, SIGTERM or SIGHUP: the terminal is restored as the run loop unwinds.
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await pump;
+            }
+            catch (OperationCanceledException)
+            {
+                // The pump ends with the screen.
+            }
+        }
+    }
+
+    /// <summary>Feeds one event through the reducer (the transport pump does this; tests may too).</summary>
+    public void Apply(CockpitEvent e) => Change(v => v with { State = Reducer.Apply(v.State, e) });
+
+    public Hex1bWidget Build(RootContext ctx)
+    {
+        if (!_composerFocused && _app is { } app)
+        {
+            // Typing goes to the composer from the first key.
+            _composerFocused = true;
+            app.RequestFocus(n => n is TextBoxNode);
+        }
+
+        return Screen(ctx);
+    }
+
+    private Hex1bWidget Screen(RootContext ctx) =>
+        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer)
+            .InputBindings(b =>
+            {
+                b.Ctrl().Key(Hex1bKey.C).Global().Action(CtrlC, "Interrupt the turn; twice: quit");
+                b.Key(Hex1bKey.PageUp).Global().Action(() => Change(v => v with { Scroll = Math.Min(Math.Max(0, (v.State.Selected?.Timeline.Count ?? 0) - 1), v.Scroll + v.TimelineHeight) }), "Scroll up");
+                b.Key(Hex1bKey.PageDown).Global().Action(() => Change(v => v with { Scroll = Math.Max(0, v.Scroll - v.TimelineHeight) }), "Scroll down");
+                b.Ctrl().Key(Hex1bKey.End).Global().Action(() => Change(v => v with { Scroll = 0 }), "Jump to live");
+                b.Ctrl().Key(Hex1bKey.O).Global().Action(() => Change(v => v with { ExpandAll = !v.ExpandAll }), "Show or hide details");
+            });
+
+    /// <summary>What the composer sent: a slash command, a follow-up to the selected interactive run, or a new run.</summary>
+    public async Task SubmitAsync(string text)
+    {
+        _composer.Text = "";
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0)
+        {
+            return;
+        }
+
+        var view = View;
+        if (trimmed.StartsWith('/'))
+        {
+            await SlashAsync(trimmed, view);
+            return;
+        }
+
+        var run = view.State.Selected;
+        var command = run is { Interactive: true, IsTerminal: false }
+            ? new CockpitCommand.SendMessage(run.Id, trimmed, Steer: false)
+            : (CockpitCommand)new CockpitCommand.StartRun(trimmed);
+        await SendAsync(command, command is CockpitCommand.StartRun ? "starting a run" : "sent");
+    }
+
+    private async Task SlashAsync(string line, CockpitView view)
+    {
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        var name = space < 0 ? line : line[..space];
+        var rest = space < 0 ? "" : line[(space + 1)..].Trim();
+        var run = view.State.Selected;
+        switch (name)
+        {
+            case "/quit" or "/exit":
+                Quit();
+                break;
+            case "/help":
+                Notice("commands: /run <task> /attach <id> /interrupt /finish /kill /clear /quit · keys: " + CockpitScreen.Keys);
+                break;
+            case "/clear":
+                Notice(null);
+                break;
+            case "/run" when rest.Length > 0:
+                await SendAsync(new CockpitCommand.StartRun(rest), "starting a run");
+                break;
+            case "/attach" when rest.Length > 0:
+                Select(view.State.Runs.Find(r => r.Id == rest || r.Id.EndsWith(rest, StringComparison.Ordinal))?.Id);
+                Notice(View.State.SelectedRunId is { } id && (id == rest || id.EndsWith(rest, StringComparison.Ordinal)) ? null : $"no run {Terminal.Text.OneLine(rest)} here");
+                break;
+            case "/interrupt" or "/finish" or "/kill" when run is null:
+                Notice("no run selected");
+                break;
+            case "/interrupt":
+                await SendAsync(new CockpitCommand.Interrupt(run!.Id), "interrupt sent");
+                break;
+            case "/finish":
+                await SendAsync(new CockpitCommand.Finish(run!.Id), "finish sent");
+                break;
+            case "/kill":
+                await SendAsync(new CockpitCommand.Cancel(run!.Id), "cancel sent");
+                break;
+            default:
+                Notice($"unknown command {Terminal.Text.OneLine(name)} (nothing was sent): /help lists them");
+                break;
+        }
+    }
+
+    private void CtrlC()
+    {
+        var now = time.GetUtcNow();
+        if (_lastCtrlC is { } last && now - last <= DoubleCtrlC)
+        {
+            Quit();
+            return;
+        }
+
+        _lastCtrlC = now;
+        var run = View.State.Selected;
+        if (run is { IsTerminal: false })
+        {
+            _ = SendAsync(new CockpitCommand.Interrupt(run.Id), "interrupt sent (Ctrl+C again to quit)");
+        }
+        else
+        {
+            Notice("Ctrl+C again to quit (runs keep going)");
+        }
+    }
+
+    private async Task SendAsync(CockpitCommand command, string done)
+    {
+        string? refused;
+        try
+        {
+            refused = await transport.SendAsync(command, _stop?.Token ?? CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            refused = ex.Message;
+        }
+
+        Notice(refused is null ? done : Terminal.Text.OneLine(refused));
+    }
+
+    private void Select(string? runId)
+    {
+        if (runId is not null)
+        {
+            Change(v => v with { State = Reducer.Select(v.State, runId), Scroll = 0 });
+        }
+    }
+
+    private void Notice(string? text) => Change(v => v with { Notice = text });
+
+    private void Quit()
+    {
+        _stop?.Cancel();
+        _app?.RequestStop();
+    }
+
+    private async Task PumpAsync(CancellationToken ct)
+    {
+        await foreach (var e in transport.ReadAsync(ct))
+        {
+            Apply(e);
+        }
+    }
+
+    private void Change(Func<CockpitView, CockpitView> change)
+    {
+        bool changed;
+        lock (_gate)
+        {
+            var next = change(_view);
+            changed = !ReferenceEquals(next, _view);
+            _view = next;
+        }
+
+        if (changed)
+        {
+            _app?.Invalidate();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Hex1b;
+using Hex1b.Automation;
+using Hex1b.Input;
+using Microsoft.Extensions.Time.Testing;
+using Mogplex.Cli.Cockpit.Transport;
+using Mogplex.Cli.Cockpit.Ui;
+
+namespace Mogplex.Cli.Tests.Cockpit;
+
+/// <summary>
+/// The cockpit's screen, drawn by Hex1b into an in-memory terminal from a JSONL fixture through
+/// the stdio transport (the real app, keys and all): golden screens, the same screen for the same
+/// events, hostile text inert, and the composer, details and quit keys as a person uses them.
+/// Set <c>MOGPLEX_UPDATE_GOLDEN=1</c> to rewrite a golden screen after a deliberate change.
+/// </summary>
+public sealed class CockpitScreenTests
+{
+    private const int Width = 110;
+    private const int Height = 26;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("interactive-approval")]
+    public async Task AFixture_DrawsItsGoldenScreen_TheSameEveryTime(string fixture)
+    {
+        var first = await DrawAsync(fixture);
+        var second = await DrawAsync(fixture);
+
+        Assert.Equal(first, second);
+        var golden = Path.Combine(SourceFixtures(), fixture + ".screen.txt");
+        if (Environment.GetEnvironmentVariable("MOGPLEX_UPDATE_GOLDEN") == "1")
+        {
+            await File.WriteAllTextAsync(golden, first, Ct);
+        }
+
+        Assert.Equal(await File.ReadAllTextAsync(ReducerTests.Fixture(fixture + ".screen.txt"), Ct), first);
+    }
+
+    [Fact]
+    public async Task TheComposer_RefusesToSendInAReplay_UnknownCommandsAreInline_CtrlOShowsDetails_CtrlCTwiceQuits()
+    {
+        await using var cockpit = await Cockpit.StartAsync("interactive-approval");
+        var auto = cockpit.Automator;
+
+        await auto.TypeAsync("fix the tests", Ct);
+        await auto.EnterAsync(Ct);
+        await auto.WaitUntilTextAsync(StdioTransport.ReadOnly);
+
+        await auto.TypeAsync("/bogus", Ct);
+        await auto.EnterAsync(Ct);
+        await auto.WaitUntilTextAsync("unknown command /bogus (nothing was sent)");
+
+        Assert.DoesNotContain("    $ rm -rf build", Text(auto), StringComparison.Ordinal);
+        await auto.Ctrl().KeyAsync(Hex1bKey.O, Ct);
+        await auto.WaitUntilTextAsync("    $ rm -rf build");
+        Assert.Contains("    (no output)", Text(auto), StringComparison.Ordinal);
+
+        // Once: the selected run's turn would be interrupted (a replay cannot); twice: quit.
+        await auto.Ctrl().KeyAsync(Hex1bKey.C, Ct);
+        await auto.WaitUntilTextAsync(StdioTransport.ReadOnly);
+        Assert.False(cockpit.Run.IsCompleted);
+        await auto.Ctrl().KeyAsync(Hex1bKey.C, Ct);
+        await cockpit.Run.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    [Fact]
+    public async Task CtrlC_TwiceButFarApart_DoesNotQuit_SlashQuitDoes()
+    {
+        await using var cockpit = await Cockpit.StartAsync("interactive-approval");
+        var auto = cockpit.Automator;
+
+        await auto.Ctrl().KeyAsync(Hex1bKey.C, Ct);
+        await auto.WaitUntilTextAsync(StdioTransport.ReadOnly);
+        cockpit.Time.Advance(CockpitApp.DoubleCtrlC + TimeSpan.FromMilliseconds(1));
+        await auto.Ctrl().KeyAsync(Hex1bKey.C, Ct);
+        await auto.WaitAsync(TimeSpan.FromMilliseconds(200), Ct);
+        Assert.False(cockpit.Run.IsCompleted);
+
+        await auto.TypeAsync("/quit", Ct);
+        await auto.EnterAsync(Ct);
+        await cockpit.Run.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    [Fact]
+    public async Task PageUp_ScrollsBack_CtrlEnd_JumpsToLive()
+    {
+        await using var cockpit = await Cockpit.StartAsync("interactive-approval");
+        var auto = cockpit.Automator;
+
+        await auto.PageUpAsync(Ct);
+        await auto.WaitUntilTextAsync("Timeline (scrolled");
+        Assert.DoesNotContain("Evil", Text(auto), StringComparison.Ordinal);
+        await auto.Ctrl().KeyAsync(Hex1bKey.End, Ct);
+        await auto.WaitUntilNoTextAsync("Timeline (scrolled");
+        Assert.Contains("Evil", Text(auto), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> DrawAsync(string fixture)
+    {
+        await using var cockpit = await Cockpit.StartAsync(fixture);
+        return Text(cockpit.Automator);
+    }
+
+    private static string Text(Hex1bTerminalAutomator auto) => string.Join('\n', auto.CreateSnapshot().GetScreenText().Split('\n').Select(l => l.TrimEnd())).TrimEnd() + "\n";
+
+    /// <summary>The fixtures folder in the source tree (golden screens are written there).</summary>
+    private static string SourceFixtures([System.Runtime.CompilerServices.CallerFilePath] string here = "") => Path.Combine(Path.GetDirectoryName(here)!, "Fixtures");
+
+    /// <summary>The real cockpit app on a fixture, in a headless Hex1b terminal, drawn to the end of its input.</summary>
+    private sealed class Cockpit : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        private Cockpit(Hex1bTerminalAutomator automator, Task run, FakeTimeProvider time) => (Automator, Run, Time) = (automator, run, time);
+
+        public Hex1bTerminalAutomator Automator { get; }
+
+        public Task Run { get; }
+
+        public FakeTimeProvider Time { get; }
+
+        public static async Task<Cockpit> StartAsync(string fixture)
+        {
+            var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+            var transport = new StdioTransport(File.OpenRead(ReducerTests.Fixture(fixture + ".jsonl")));
+            var app = new CockpitApp(transport, time, () => Height);
+            var started = new TaskCompletionSource<Hex1bTerminal>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var stop = new CancellationTokenSource();
+            var run = app.RunAsync(Hex1bTerminal.CreateSlimBuilder().WithHeadless().WithDimensions(Width, Height), stop.Token, started.SetResult);
+            var terminal = await started.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            var automator = new Hex1bTerminalAutomator(terminal, TimeSpan.FromSeconds(10));
+            await automator.WaitUntilTextAsync("end of the input");
+            var cockpit = new Cockpit(automator, run, time);
+            cockpit._stop.Token.Register(stop.Cancel);
+            return cockpit;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Run.WaitAsync(TimeSpan.FromSeconds(10));
+            _stop.Dispose();
+        }
+    }
+}
