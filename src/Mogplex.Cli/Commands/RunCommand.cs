@@ -2,7 +2,6 @@ using System.Buffers;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using Mogplex.Cli.Commands.Common;
 using Mogplex.Cli.Commands.Runs.Common;
 using Mogplex.Cli.Terminal;
 
@@ -112,17 +111,17 @@ public static class RunCommand
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            JsonOutput.WriteLine(output, run);
+            JsonOutput.WriteLine(output, run.Json);
             return ExitCodes.Success;
         }
 
-        var runId = Fields.Str(run, "runId");
-        var status = Fields.Str(run, "status");
-        output.WriteLine(Fields.Bool(run, "replayed")
+        var runId = run.Id;
+        var status = run.Status;
+        output.WriteLine(run.Replayed
             ? $"matched existing run {Text.OneLine(runId)} ({Text.OneLine(status)})"
             : $"started run {Text.OneLine(runId)} ({Text.OneLine(status)})");
-        output.WriteLine($"repo    {Text.OneLine(Fields.Str(run, "repoId"))}");
-        output.WriteLine($"harness {Text.OneLine(Fields.Str(run, "harness"))}");
+        output.WriteLine($"repo    {Text.OneLine(run.RepoId)}");
+        output.WriteLine($"harness {Text.OneLine(run.Harness)}");
         output.WriteLine($"branch  {RunText.Branch(run)}");
         output.WriteLine($"tail events: mogplex runs events {Text.OneLine(runId)} --follow");
         if (options.Interactive)
