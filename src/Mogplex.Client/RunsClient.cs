@@ -4,21 +4,34 @@ using System.Text.Json;
 using Mogplex.Client.Streaming;
 using Mogplex.Client.Views;
 using Mogplex.Contracts;
+using Mogplex.Contracts.Json;
+using Mogplex.Contracts.Runs;
 
 namespace Mogplex.Client;
 
 /// <summary>The run routes: start, get, events (page or live stream), cancel, [beyond] list.</summary>
 public sealed class RunsClient(MogplexClient client)
 {
-    /// <summary><c>POST /runs</c>: the run detail plus <c>replayed</c>.</summary>
-    public async Task<RunView> StartAsync(ReadOnlyMemory<byte> jsonBody, string idempotencyKey, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /runs</c>: the run detail plus <c>replayed</c>. The body is <paramref name="body"/> as
+    /// <see cref="StartBody"/> writes it: a field left null is not sent at all.
+    /// </summary>
+    public async Task<RunView> StartAsync(StartRunRequest body, string idempotencyKey, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.Runs);
         request.Headers.Add("Idempotency-Key", idempotencyKey);
-        request.Content = new ReadOnlyMemoryContent(jsonBody);
+        request.Content = new ReadOnlyMemoryContent(StartBody(body));
         request.Content.Headers.ContentType = new("application/json") { CharSet = Encoding.UTF8.WebName };
         return new RunView(await client.SendAsync(request, ct));
     }
+
+    /// <summary>
+    /// The JSON of a <c>POST /runs</c> body, source-generated (AOT-safe): only the fields that are
+    /// set, since the server tells an omitted field from a null one (an omitted root is the repo's,
+    /// a null one the repository root).
+    /// </summary>
+    public static ReadOnlyMemory<byte> StartBody(StartRunRequest body) =>
+        JsonSerializer.SerializeToUtf8Bytes(body, MogplexJsonContext.Default.StartRunRequest);
 
     /// <summary><c>GET /runs/{id}</c>: the run detail (the <c>run</c> of the answer).</summary>
     public async Task<RunView> GetAsync(string runId, CancellationToken ct)
