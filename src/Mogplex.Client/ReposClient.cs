@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Mogplex.Client.Views;
 using Mogplex.Contracts;
 
 namespace Mogplex.Client;
@@ -6,11 +6,12 @@ namespace Mogplex.Client;
 /// <summary><c>GET /repos</c>.</summary>
 public sealed class ReposClient(MogplexClient client)
 {
-    /// <summary>The <c>repos</c> array of the answer.</summary>
-    public async Task<JsonElement> ListAsync(string? query, int? limit, CancellationToken ct)
+    /// <summary>The answer, <c>{repos}</c>; one without a <c>repos</c> field is not this API's (an <see cref="ApiException"/>).</summary>
+    public async Task<RepoListView> ListAsync(string? query, int? limit, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.Repos, ("q", query), ("limit", MogplexClient.Number(limit)));
         var data = await client.SendAsync(request, ct);
-        return MogplexClient.Field(data, "repos");
+        MogplexClient.Field(data, RepoListView.Names.Repos);
+        return new RepoListView(data);
     }
 }

@@ -2,37 +2,51 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Mogplex.Client.Streaming;
+using Mogplex.Client.Views;
 using Mogplex.Contracts;
+using Mogplex.Contracts.Json;
+using Mogplex.Contracts.Runs;
 
 namespace Mogplex.Client;
 
 /// <summary>The run routes: start, get, events (page or live stream), cancel, [beyond] list.</summary>
 public sealed class RunsClient(MogplexClient client)
 {
-    /// <summary><c>POST /runs</c>: the run detail plus <c>replayed</c>.</summary>
-    public async Task<JsonElement> StartAsync(ReadOnlyMemory<byte> jsonBody, string idempotencyKey, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /runs</c>: the run detail plus <c>replayed</c>. The body is <paramref name="body"/> as
+    /// <see cref="StartBody"/> writes it: a field left null is not sent at all.
+    /// </summary>
+    public async Task<RunView> StartAsync(StartRunRequest body, string idempotencyKey, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.Runs);
         request.Headers.Add("Idempotency-Key", idempotencyKey);
-        request.Content = new ReadOnlyMemoryContent(jsonBody);
+        request.Content = new ReadOnlyMemoryContent(StartBody(body));
         request.Content.Headers.ContentType = new("application/json") { CharSet = Encoding.UTF8.WebName };
-        return await client.SendAsync(request, ct);
+        return new RunView(await client.SendAsync(request, ct));
     }
 
+    /// <summary>
+    /// The JSON of a <c>POST /runs</c> body, source-generated (AOT-safe): only the fields that are
+    /// set, since the server tells an omitted field from a null one (an omitted root is the repo's,
+    /// a null one the repository root).
+    /// </summary>
+    public static ReadOnlyMemory<byte> StartBody(StartRunRequest body) =>
+        JsonSerializer.SerializeToUtf8Bytes(body, MogplexJsonContext.Default.StartRunRequest);
+
     /// <summary><c>GET /runs/{id}</c>: the run detail (the <c>run</c> of the answer).</summary>
-    public async Task<JsonElement> GetAsync(string runId, CancellationToken ct)
+    public async Task<RunView> GetAsync(string runId, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.Run(MogplexClient.Id(runId)));
         var data = await client.SendAsync(request, ct);
-        return MogplexClient.Field(data, "run");
+        return new RunView(MogplexClient.Field(data, RunView.Names.Envelope));
     }
 
     /// <summary><c>GET /runs/{id}/events</c>: <c>{run, events}</c>; <paramref name="after"/> is [beyond].</summary>
-    public async Task<JsonElement> EventsAsync(string runId, int? limit, string? after, CancellationToken ct)
+    public async Task<RunEventsPageView> EventsAsync(string runId, int? limit, string? after, CancellationToken ct)
     {
         using var request = client.NewRequest(
             HttpMethod.Get, ApiRoutes.RunEvents(MogplexClient.Id(runId)), ("limit", MogplexClient.Number(limit)), ("after", after));
-        return await client.SendAsync(request, ct);
+        return new RunEventsPageView(await client.SendAsync(request, ct));
     }
 
     /// <summary>The longest event ID sent back as <c>Last-Event-ID</c>.</summary>
@@ -113,27 +127,27 @@ public sealed class RunsClient(MogplexClient client)
         new Streaming.RunFollower(this, runId, options).FollowAsync(ct);
 
     /// <summary><c>POST /runs/{id}/cancel</c>: <c>{run, status, alreadyTerminal}</c>.</summary>
-    public async Task<JsonElement> CancelAsync(string runId, CancellationToken ct)
+    public async Task<CancelResultView> CancelAsync(string runId, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.RunCancel(MogplexClient.Id(runId)));
-        return await client.SendAsync(request, ct);
+        return new CancelResultView(await client.SendAsync(request, ct));
     }
 
     /// <summary>
     /// [beyond] <c>GET /runs/{id}/approvals</c>: <c>{approvals}</c> (pending, or every one), or null
     /// when the server has no such route (the hosted service).
     /// </summary>
-    public async Task<JsonElement?> ApprovalsAsync(string runId, bool all, CancellationToken ct)
+    public async Task<ApprovalListView?> ApprovalsAsync(string runId, bool all, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.RunApprovals(MogplexClient.Id(runId)), ("status", all ? "all" : "pending"));
-        return await WithoutRouteAsNullAsync(request, ct);
+        return await WithoutRouteAsNullAsync(request, ct) is { } data ? new ApprovalListView(data) : null;
     }
 
     /// <summary>
     /// [beyond] <c>POST /runs/{id}/approvals/{approvalId}</c>: <c>{approval}</c>, or null when the
     /// server has no such route. A closed approval is an <see cref="ApiException"/> (409 APPROVAL_CLOSED).
     /// </summary>
-    public async Task<JsonElement?> DecideAsync(string runId, string approvalId, bool approve, string? reason, CancellationToken ct)
+    public async Task<DecidedApprovalView?> DecideAsync(string runId, string approvalId, bool approve, string? reason, CancellationToken ct)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -151,14 +165,14 @@ public sealed class RunsClient(MogplexClient client)
         using var request = client.NewRequest(HttpMethod.Post, ApiRoutes.RunApproval(MogplexClient.Id(runId), MogplexClient.Id(approvalId)));
         request.Content = new ByteArrayContent(buffer.WrittenMemory.ToArray());
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        return await WithoutRouteAsNullAsync(request, ct);
+        return await WithoutRouteAsNullAsync(request, ct) is { } data ? new DecidedApprovalView(data) : null;
     }
 
     /// <summary>
     /// [beyond] <c>POST /runs/{id}/messages</c>: <c>{messageId, queued}</c>, or null when the server
     /// has no such route. <paramref name="key"/> is sent as <c>Idempotency-Key</c> (a retry finds the message it sent).
     /// </summary>
-    public async Task<JsonElement?> SendMessageAsync(string runId, string text, bool steer, string? key, CancellationToken ct)
+    public async Task<MessageAcceptedView?> SendMessageAsync(string runId, string text, bool steer, string? key, CancellationToken ct)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + text.Length);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -177,21 +191,21 @@ public sealed class RunsClient(MogplexClient client)
             request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
         }
 
-        return await WithoutRouteAsNullAsync(request, ct);
+        return await WithoutRouteAsNullAsync(request, ct) is { } data ? new MessageAcceptedView(data) : null;
     }
 
     /// <summary>[beyond] <c>POST /runs/{id}/interrupt</c> or <c>/finish</c>: <c>{runId, inputId, kind}</c>, or null when the server has no such route.</summary>
-    public async Task<JsonElement?> SignalAsync(string runId, string kind, CancellationToken ct)
+    public async Task<RunInputAcceptedView?> SignalAsync(string runId, string kind, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Post, kind == "finish" ? ApiRoutes.RunFinish(MogplexClient.Id(runId)) : ApiRoutes.RunInterrupt(MogplexClient.Id(runId)));
-        return await WithoutRouteAsNullAsync(request, ct);
+        return await WithoutRouteAsNullAsync(request, ct) is { } data ? new RunInputAcceptedView(data) : null;
     }
 
     /// <summary>[beyond] <c>GET /runs/{id}/diff</c>: <c>{base, head, files, patch, truncated}</c>, or null when the server has no such route.</summary>
-    public async Task<JsonElement?> DiffAsync(string runId, CancellationToken ct)
+    public async Task<RunDiffView?> DiffAsync(string runId, CancellationToken ct)
     {
         using var request = client.NewRequest(HttpMethod.Get, ApiRoutes.RunDiff(MogplexClient.Id(runId)));
-        return await WithoutRouteAsNullAsync(request, ct);
+        return await WithoutRouteAsNullAsync(request, ct) is { } data ? new RunDiffView(data) : null;
     }
 
     private async Task<JsonElement?> WithoutRouteAsNullAsync(HttpRequestMessage request, CancellationToken ct)
@@ -210,18 +224,11 @@ public sealed class RunsClient(MogplexClient client)
     /// [beyond] <c>GET /runs</c>: <c>{runs, nextCursor}</c>, or null when the server has no such
     /// route (a 404 or 405 without the API envelope).
     /// </summary>
-    public async Task<JsonElement?> ListAsync(string? repoId, string? status, int? limit, string? cursor, CancellationToken ct, string? awaiting = null)
+    public async Task<RunListView?> ListAsync(string? repoId, string? status, int? limit, string? cursor, CancellationToken ct, string? awaiting = null)
     {
         using var request = client.NewRequest(
             HttpMethod.Get, ApiRoutes.Runs, ("repo_id", repoId), ("status", status), ("awaiting", awaiting), ("limit", MogplexClient.Number(limit)), ("cursor", cursor));
-        try
-        {
-            return await client.SendAsync(request, ct);
-        }
-        catch (ApiException e) when (!e.IsEnvelope && e.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
-        {
-            return null;
-        }
+        return await WithoutRouteAsNullAsync(request, ct) is { } data ? new RunListView(data) : null;
     }
 }
 

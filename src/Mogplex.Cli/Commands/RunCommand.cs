@@ -1,10 +1,8 @@
-using System.Buffers;
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
-using Mogplex.Cli.Commands.Common;
 using Mogplex.Cli.Commands.Runs.Common;
 using Mogplex.Cli.Terminal;
+using Mogplex.Contracts.Runs;
 
 namespace Mogplex.Cli.Commands;
 
@@ -107,22 +105,21 @@ public static class RunCommand
             throw new UsageException("run: --idempotency-key must not be empty");
         }
 
-        var body = Body(options, prompt);
-        var run = await context.Client().Runs.StartAsync(body, key, ct);
+        var run = await context.Client().Runs.StartAsync(Request(options, prompt), key, ct);
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            JsonOutput.WriteLine(output, run);
+            JsonOutput.WriteLine(output, run.Json);
             return ExitCodes.Success;
         }
 
-        var runId = Fields.Str(run, "runId");
-        var status = Fields.Str(run, "status");
-        output.WriteLine(Fields.Bool(run, "replayed")
+        var runId = run.Id;
+        var status = run.Status;
+        output.WriteLine(run.Replayed
             ? $"matched existing run {Text.OneLine(runId)} ({Text.OneLine(status)})"
             : $"started run {Text.OneLine(runId)} ({Text.OneLine(status)})");
-        output.WriteLine($"repo    {Text.OneLine(Fields.Str(run, "repoId"))}");
-        output.WriteLine($"harness {Text.OneLine(Fields.Str(run, "harness"))}");
+        output.WriteLine($"repo    {Text.OneLine(run.RepoId)}");
+        output.WriteLine($"harness {Text.OneLine(run.Harness)}");
         output.WriteLine($"branch  {RunText.Branch(run)}");
         output.WriteLine($"tail events: mogplex runs events {Text.OneLine(runId)} --follow");
         if (options.Interactive)
@@ -178,62 +175,26 @@ public static class RunCommand
         return text;
     }
 
-    /// <summary>The request body: only the fields the user set (an omitted root differs from a null one on the server).</summary>
-    internal static ReadOnlyMemory<byte> Body(RunOptions options, string prompt)
+    /// <summary>
+    /// The request body: only the fields the user set (an omitted root differs from a null one on
+    /// the server); null fields and empty rule lists are not sent.
+    /// </summary>
+    internal static StartRunRequest Request(RunOptions options, string prompt) => new()
     {
-        var buffer = new ArrayBufferWriter<byte>(512 + prompt.Length);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("repoId", options.RepoId);
-            writer.WriteString("prompt", prompt);
-            WriteIfSet(writer, "harness", options.Harness);
-            WriteIfSet(writer, "baseBranch", options.BaseBranch);
-            WriteIfSet(writer, "workingBranch", options.Branch);
-            if (options.CreateBranch)
-            {
-                writer.WriteBoolean("createBranch", true);
-            }
+        RepoId = options.RepoId!,
+        Prompt = prompt,
+        Harness = options.Harness,
+        BaseBranch = options.BaseBranch,
+        WorkingBranch = options.Branch,
+        CreateBranch = options.CreateBranch ? true : null,
+        RootDirectory = options.Root,
+        PermissionMode = options.PermissionMode,
+        Model = options.Model,
+        Interactive = options.Interactive ? true : null,
+        Permissions = options.Allow.Count + options.Ask.Count + options.Deny.Count > 0
+            ? new PermissionRules { Allow = Rules(options.Allow), Ask = Rules(options.Ask), Deny = Rules(options.Deny) }
+            : null,
+    };
 
-            WriteIfSet(writer, "rootDirectory", options.Root);
-            WriteIfSet(writer, "permissionMode", options.PermissionMode);
-            WriteIfSet(writer, "model", options.Model);
-            if (options.Interactive)
-            {
-                writer.WriteBoolean("interactive", true);
-            }
-
-            if (options.Allow.Count + options.Ask.Count + options.Deny.Count > 0)
-            {
-                writer.WriteStartObject("permissions");
-                foreach (var (name, rules) in new[] { ("allow", options.Allow), ("ask", options.Ask), ("deny", options.Deny) })
-                {
-                    if (rules.Count > 0)
-                    {
-                        writer.WriteStartArray(name);
-                        foreach (var rule in rules)
-                        {
-                            writer.WriteStringValue(rule);
-                        }
-
-                        writer.WriteEndArray();
-                    }
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenMemory;
-    }
-
-    private static void WriteIfSet(Utf8JsonWriter writer, string name, string? value)
-    {
-        if (value is not null)
-        {
-            writer.WriteString(name, value);
-        }
-    }
+    private static IReadOnlyList<string>? Rules(IReadOnlyList<string> rules) => rules.Count > 0 ? rules : null;
 }

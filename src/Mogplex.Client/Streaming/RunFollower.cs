@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Mogplex.Client.Views;
 using Mogplex.Contracts.Runs;
 
 namespace Mogplex.Client.Streaming;
@@ -130,7 +131,7 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
                     var data = RunEventFeed.ParseData(message);
                     if (message.Event == "end")
                     {
-                        yield return new FollowItem.Ended(data is { ValueKind: JsonValueKind.Object } end && end.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "unknown");
+                        yield return new FollowItem.Ended(data is { ValueKind: JsonValueKind.Object } end && end.TryGetProperty(RunView.Names.Status, out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "unknown");
                         yield break;
                     }
 
@@ -156,7 +157,7 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
         var limit = options.PageSize ?? DefaultPageSize;
         while (true)
         {
-            var events = page.TryGetProperty("events", out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray().ToList() : [];
+            var events = page.TryGetProperty(RunEventsPageView.Names.Events, out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray().ToList() : [];
             var taken = 0;
             foreach (var e in events)
             {
@@ -168,7 +169,7 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
             }
 
             yield return new FollowItem.CaughtUp();
-            var status = page.TryGetProperty("run", out var run) && run.ValueKind == JsonValueKind.Object && run.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            var status = page.TryGetProperty(RunView.Names.Envelope, out var run) && run.ValueKind == JsonValueKind.Object && run.TryGetProperty(RunView.Names.Status, out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
             var terminal = status is not null && RunStatuses.IsTerminal(status);
             if (terminal && taken == 0)
             {
@@ -187,7 +188,7 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
                 ServerUnreachableException? unreachable = null;
                 try
                 {
-                    page = await runs.EventsAsync(runId, limit, _lastId, ct);
+                    page = (await runs.EventsAsync(runId, limit, _lastId, ct)).Json;
                 }
                 catch (ServerUnreachableException e)
                 {
@@ -216,7 +217,7 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
 
     private FollowItem.RunEventItem? Take(JsonElement e, string? sseId)
     {
-        var id = e.TryGetProperty("id", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : sseId;
+        var id = e.TryGetProperty(RunEventView.Names.Id, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : sseId;
         if (id is null || !_seen.Add(id))
         {
             return null;

@@ -21,23 +21,23 @@ public static class ReposListCommand
 
     public static async Task<int> RunAsync(CliContext context, ReposListOptions options, CancellationToken ct)
     {
-        var repos = await context.Client().Repos.ListAsync(options.Query, options.Limit, ct);
+        var list = await context.Client().Repos.ListAsync(options.Query, options.Limit, ct);
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            foreach (var repo in Fields.Items(repos))
+            foreach (var repo in list.Repos)
             {
-                JsonOutput.WriteLine(output, repo);
+                JsonOutput.WriteLine(output, repo.Json);
             }
 
             return ExitCodes.Success;
         }
 
         var table = new TablePrinter("ID", "FULL NAME", "DEFAULT BRANCH", "ROOT");
-        foreach (var repo in Fields.Items(repos))
+        foreach (var repo in list.Repos)
         {
-            var root = Fields.Str(repo, "root_directory");
-            table.Add(Fields.Str(repo, "id"), Fields.Str(repo, "full_name"), Fields.Str(repo, "default_branch"), string.IsNullOrEmpty(root) ? "." : root);
+            var root = repo.RootDirectory;
+            table.Add(repo.Id, repo.FullName, repo.DefaultBranch, string.IsNullOrEmpty(root) ? "." : root);
         }
 
         table.Write(output);

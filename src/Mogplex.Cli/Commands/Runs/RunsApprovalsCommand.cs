@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Mogplex.Cli.Commands.Common;
 using Mogplex.Cli.Terminal;
 
@@ -35,11 +34,11 @@ public static class RunsApprovalsCommand
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            JsonOutput.WriteLine(output, list);
+            JsonOutput.WriteLine(output, list.Json);
             return ExitCodes.Success;
         }
 
-        var approvals = list.TryGetProperty("approvals", out var a) && a.ValueKind == JsonValueKind.Array ? a.EnumerateArray().ToList() : [];
+        var approvals = list.Approvals;
         if (approvals.Count == 0)
         {
             output.WriteLine(options.All ? "no approvals" : "no pending approvals");
@@ -48,8 +47,8 @@ public static class RunsApprovalsCommand
 
         foreach (var approval in approvals)
         {
-            string Field(string name) => Text.OneLine(Fields.Str(approval, name) ?? "-");
-            output.WriteLine($"{Field("id")}  {Field("status"),-8}  {Field("risk"),-6}  {Field("action")}: {Field("target")}");
+            static string Field(string? value) => Text.OneLine(value ?? "-");
+            output.WriteLine($"{Field(approval.Id)}  {Field(approval.Status),-8}  {Field(approval.Risk),-6}  {Field(approval.Action)}: {Field(approval.Target)}");
         }
 
         return ExitCodes.Success;

@@ -24,13 +24,13 @@ public static class RunsCancelCommand
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            JsonOutput.WriteLine(output, result);
+            JsonOutput.WriteLine(output, result.Json);
             return ExitCodes.Success;
         }
 
-        var runId = Text.OneLine(Fields.Str(Fields.Child(result, "run"), "runId") ?? options.RunId);
-        var status = Text.OneLine(Fields.Str(result, "status"));
-        if (Fields.Bool(result, "alreadyTerminal"))
+        var runId = Text.OneLine(result.Run.Id ?? options.RunId);
+        var status = Text.OneLine(result.Status);
+        if (result.AlreadyTerminal)
         {
             output.WriteLine($"run {runId} is already {status}");
             return ExitCodes.Success;

@@ -48,12 +48,12 @@ public static class RunsDecideCommand
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            JsonOutput.WriteLine(output, decided);
+            JsonOutput.WriteLine(output, decided.Json);
             return ExitCodes.Success;
         }
 
-        var approval = Fields.Child(decided, "approval");
-        output.WriteLine($"approval {Text.OneLine(Fields.Str(approval, "id") ?? options.ApprovalId)} {Text.OneLine(Fields.Str(approval, "status") ?? "?")}");
+        var approval = decided.Approval;
+        output.WriteLine($"approval {Text.OneLine(approval.Id ?? options.ApprovalId)} {Text.OneLine(approval.Status ?? "?")}");
         return ExitCodes.Success;
     }
 

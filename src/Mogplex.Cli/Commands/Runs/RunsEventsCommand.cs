@@ -42,11 +42,11 @@ public static class RunsEventsCommand
 
         var page = await context.Client().Runs.EventsAsync(options.RunId, options.Limit, null, ct);
         var output = context.Terminal.Stdout;
-        foreach (var e in Fields.Items(Fields.Child(page, "events")))
+        foreach (var e in page.Events)
         {
             if (options.Json)
             {
-                JsonOutput.WriteLine(output, e);
+                JsonOutput.WriteLine(output, e.Json);
             }
             else
             {

@@ -25,22 +25,22 @@ public static class RunsGetCommand
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            JsonOutput.WriteLine(output, run);
+            JsonOutput.WriteLine(output, run.Json);
             return ExitCodes.Success;
         }
 
-        string Field(string name) => Text.OneLine(Fields.Str(run, name) ?? "-");
-        output.WriteLine($"run     {Field("runId")}");
-        output.WriteLine($"status  {Field("status")}");
-        output.WriteLine($"harness {Field("harness")}");
-        output.WriteLine($"repo    {Field("repoId")}");
+        static string Field(string? value) => Text.OneLine(value ?? "-");
+        output.WriteLine($"run     {Field(run.Id)}");
+        output.WriteLine($"status  {Field(run.Status)}");
+        output.WriteLine($"harness {Field(run.Harness)}");
+        output.WriteLine($"repo    {Field(run.RepoId)}");
         output.WriteLine($"branch  {RunText.Branch(run)}");
-        output.WriteLine($"sandbox {Field("sandboxId")}");
-        output.WriteLine($"events  {Field("eventsUrl")}");
-        output.WriteLine($"cancel  {Field("cancelUrl")}");
-        output.WriteLine($"created {Field("createdAt")}");
-        output.WriteLine($"updated {Field("updatedAt")}");
-        if (Fields.Str(run, "error") is { Length: > 0 } error)
+        output.WriteLine($"sandbox {Field(run.SandboxId)}");
+        output.WriteLine($"events  {Field(run.EventsUrl)}");
+        output.WriteLine($"cancel  {Field(run.CancelUrl)}");
+        output.WriteLine($"created {Field(run.CreatedAt)}");
+        output.WriteLine($"updated {Field(run.UpdatedAt)}");
+        if (run.Error is { Length: > 0 } error)
         {
             output.WriteLine($"error   {Text.OneLine(error)}");
         }

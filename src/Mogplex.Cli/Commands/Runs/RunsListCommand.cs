@@ -33,28 +33,21 @@ public static class RunsListCommand
     {
         var page = await context.Client().Runs.ListAsync(options.RepoId, options.Status, options.Limit, null, ct, options.Awaiting)
             ?? throw new ExitCodeException(ExitCodes.Failure, NotListed);
-        var runs = Fields.Child(page, "runs");
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            foreach (var run in Fields.Items(runs))
+            foreach (var run in page.Runs)
             {
-                JsonOutput.WriteLine(output, run);
+                JsonOutput.WriteLine(output, run.Json);
             }
 
             return ExitCodes.Success;
         }
 
         var table = new TablePrinter("RUN", "STATUS", "HARNESS", "REPO", "BRANCH", "CREATED");
-        foreach (var run in Fields.Items(runs))
+        foreach (var run in page.Runs)
         {
-            table.Add(
-                Fields.Str(run, "runId"),
-                Fields.Str(run, "status"),
-                Fields.Str(run, "harness"),
-                Fields.Str(run, "repoId"),
-                Fields.Str(run, "branch", "working"),
-                Fields.Str(run, "createdAt"));
+            table.Add(run.Id, run.Status, run.Harness, run.RepoId, run.Branch.Working, run.CreatedAt);
         }
 
         table.Write(output);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Mogplex.Cli.Commands.Common;
 using Mogplex.Cli.Terminal;
 
@@ -54,12 +53,11 @@ public static class RunsTalkCommands
 
         if (options.Json)
         {
-            JsonOutput.WriteLine(context.Terminal.Stdout, sent);
+            JsonOutput.WriteLine(context.Terminal.Stdout, sent.Json);
             return ExitCodes.Success;
         }
 
-        var queued = Fields.Bool(sent, "queued");
-        context.Terminal.Stdout.WriteLine($"message {Text.OneLine(Fields.Str(sent, "messageId"))} {(queued ? "queued (after the running turn)" : "sent")}");
+        context.Terminal.Stdout.WriteLine($"message {Text.OneLine(sent.MessageId)} {(sent.Queued ? "queued (after the running turn)" : "sent")}");
         return ExitCodes.Success;
     }
 
@@ -86,7 +84,7 @@ public static class RunsTalkCommands
 
         if (json)
         {
-            JsonOutput.WriteLine(context.Terminal.Stdout, accepted);
+            JsonOutput.WriteLine(context.Terminal.Stdout, accepted.Json);
             return ExitCodes.Success;
         }
 
@@ -117,19 +115,19 @@ public static class RunsTalkCommands
         var output = context.Terminal.Stdout;
         if (json)
         {
-            JsonOutput.WriteLine(output, diff);
+            JsonOutput.WriteLine(output, diff.Json);
             return ExitCodes.Success;
         }
 
-        var files = diff.TryGetProperty("files", out var f) && f.ValueKind == JsonValueKind.Array ? f.EnumerateArray().ToList() : [];
+        var files = diff.Files;
         if (stat)
         {
             foreach (var file in files)
             {
-                var added = Fields.Count(file, "additions");
-                var removed = Fields.Count(file, "deletions");
+                var added = file.Additions;
+                var removed = file.Deletions;
                 var counts = added is null && removed is null ? "binary" : $"+{added ?? 0} -{removed ?? 0}";
-                output.WriteLine($"{Text.OneLine(Fields.Str(file, "status") ?? "?"),-9} {counts,-14} {Text.OneLine(Fields.Str(file, "path") ?? "?")}");
+                output.WriteLine($"{Text.OneLine(file.Status ?? "?"),-9} {counts,-14} {Text.OneLine(file.Path ?? "?")}");
             }
 
             output.WriteLine($"{files.Count} file(s) changed");
@@ -137,8 +135,8 @@ public static class RunsTalkCommands
         }
 
         // The patch as git wrote it; control characters other than tab and newline are not passed to the terminal.
-        output.Write(Text.Printable(Fields.Str(diff, "patch") ?? ""));
-        if (Fields.Bool(diff, "truncated"))
+        output.Write(Text.Printable(diff.Patch ?? ""));
+        if (diff.Truncated)
         {
             context.Terminal.Stderr.WriteLine("(the patch was cut: it is longer than the server sends; see --stat)");
         }

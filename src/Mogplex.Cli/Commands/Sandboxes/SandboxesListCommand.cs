@@ -23,27 +23,22 @@ public static class SandboxesListCommand
 
     public static async Task<int> RunAsync(CliContext context, SandboxesListOptions options, CancellationToken ct)
     {
-        var sandboxes = await context.Client().Sandboxes.ListAsync(options.RepoId, options.Status, options.Limit, ct);
+        var list = await context.Client().Sandboxes.ListAsync(options.RepoId, options.Status, options.Limit, ct);
         var output = context.Terminal.Stdout;
         if (options.Json)
         {
-            foreach (var sandbox in Fields.Items(sandboxes))
+            foreach (var sandbox in list.Sandboxes)
             {
-                JsonOutput.WriteLine(output, sandbox);
+                JsonOutput.WriteLine(output, sandbox.Json);
             }
 
             return ExitCodes.Success;
         }
 
         var table = new TablePrinter("ID", "STATUS", "REPO", "WORKING BRANCH", "LAST ACTIVE");
-        foreach (var sandbox in Fields.Items(sandboxes))
+        foreach (var sandbox in list.Sandboxes)
         {
-            table.Add(
-                Fields.Str(sandbox, "id"),
-                Fields.Str(sandbox, "status"),
-                Fields.Str(sandbox, "repo_id"),
-                Fields.Str(sandbox, "working_branch"),
-                Fields.Str(sandbox, "last_active_at"));
+            table.Add(sandbox.Id, sandbox.Status, sandbox.RepoId, sandbox.WorkingBranch, sandbox.LastActiveAt);
         }
 
         table.Write(output);

@@ -32,7 +32,7 @@ public static class SandboxesStopCommand
             return ExitCodes.Success;
         }
 
-        context.Terminal.Stdout.WriteLine(Fields.Bool(result.Value, "alreadyStopped") ? $"sandbox {id} was already stopped" : $"stopped sandbox {id}");
+        context.Terminal.Stdout.WriteLine(result.Value.AlreadyStopped ? $"sandbox {id} was already stopped" : $"stopped sandbox {id}");
         return ExitCodes.Success;
     }
 }

@@ -1,5 +1,6 @@
 using Mogplex.Cli.Terminal;
 using Mogplex.Client.Streaming;
+using Mogplex.Client.Views;
 
 namespace Mogplex.Cli.Commands.Runs.Common;
 
@@ -59,7 +60,7 @@ public sealed class EventFollower(CliContext context, RunsEventsOptions options)
                     JsonOutput.WriteLine(output, e.Value);
                     break;
                 case FollowItem.RunEventItem e:
-                    output.WriteLine(RunText.EventLine(e.Value));
+                    output.WriteLine(RunText.EventLine(new RunEventView(e.Value)));
                     break;
                 case FollowItem.CaughtUp:
                     output.Flush();

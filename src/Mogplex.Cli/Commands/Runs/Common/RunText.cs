@@ -1,6 +1,5 @@
-using System.Text.Json;
-using Mogplex.Cli.Commands.Common;
 using Mogplex.Cli.Terminal;
+using Mogplex.Client.Views;
 
 namespace Mogplex.Cli.Commands.Runs.Common;
 
@@ -11,19 +10,20 @@ public static class RunText
     public const int TypeWidth = 17;
 
     /// <summary><c>&lt;working&gt; (base &lt;base&gt;[, created])</c>.</summary>
-    public static string Branch(JsonElement run)
+    public static string Branch(RunView run)
     {
-        var working = Text.OneLine(Fields.Str(run, "branch", "working") ?? "-");
-        var baseBranch = Text.OneLine(Fields.Str(run, "branch", "base") ?? "-");
-        return Fields.Bool(run, "branch", "createBranch") ? $"{working} (base {baseBranch}, created)" : $"{working} (base {baseBranch})";
+        var branch = run.Branch;
+        var working = Text.OneLine(branch.Working ?? "-");
+        var baseBranch = Text.OneLine(branch.Base ?? "-");
+        return branch.CreateBranch ? $"{working} (base {baseBranch}, created)" : $"{working} (base {baseBranch})";
     }
 
     /// <summary><c>&lt;createdAt&gt;  &lt;type padded&gt;  [tool=&lt;toolName&gt;  ]&lt;message&gt;</c>.</summary>
-    public static string EventLine(JsonElement e)
+    public static string EventLine(RunEventView e)
     {
-        var tool = Fields.Str(e, "toolName");
+        var tool = e.ToolName;
         var prefix = string.IsNullOrEmpty(tool) ? "" : $"tool={Text.OneLine(tool)}  ";
-        return $"{Text.OneLine(Fields.Str(e, "createdAt"))}  {Text.OneLine(Fields.Str(e, "type")).PadRight(TypeWidth)}  {prefix}{Text.OneLine(Fields.Str(e, "message"))}".TrimEnd();
+        return $"{Text.OneLine(e.CreatedAt)}  {Text.OneLine(e.Type).PadRight(TypeWidth)}  {prefix}{Text.OneLine(e.Message)}".TrimEnd();
     }
 
     public static bool IsTerminal(string? status) => status is not null && Mogplex.Contracts.Runs.RunStatuses.IsTerminal(status);
