@@ -2,8 +2,9 @@
 # Installs what the tests and the quick start need on a fresh machine, only when missing.
 # Debian packages: git, curl, jq (tests drive the published server with curl), clang and zlib
 # (the linker Native AOT uses for the mogplex binary), bubblewrap (the sandbox: mogplexd refuses to
-# run harnesses without it unless told Sandbox:Isolation=none) and socat (the sandbox's bridge to
-# the egress proxy); with --bench: wrk, hyperfine, gh (benchmarks).
+# run harnesses without it unless told Sandbox:Isolation=none), socat (the sandbox's bridge to
+# the egress proxy) and tmux (the cockpit's end-to-end tests drive it in a real terminal); with
+# --bench: wrk, hyperfine, gh (benchmarks).
 set -euo pipefail
 missing=()
 for tool in git curl jq; do
@@ -12,6 +13,7 @@ done
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 [[ -e /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 if [[ ${1:-} == --bench ]]; then
   for tool in wrk hyperfine gh; do

@@ -224,7 +224,8 @@ public sealed class InteractiveRestartTests
         }
     }
 
-    private static async Task<(MogplexdProcess Mogplexd, ModelStandInServer Model, Dictionary<string, string?> Env, string Token, string RepoId, string Source)> SetUpAsync(string harness)
+    /// <summary>A data folder with a token and a repository, both CLIs configured for a model stand-in (started), bubblewrap isolation; the server is not started.</summary>
+    internal static async Task<(MogplexdProcess Mogplexd, ModelStandInServer Model, Dictionary<string, string?> Env, string Token, string RepoId, string Source)> SetUpAsync(string harness)
     {
         var mogplexd = new MogplexdProcess();
         var env = new Dictionary<string, string?>(ExecRuns.Unlimited) { ["MOGPLEXD_Sandbox__Isolation"] = "bwrap" };
@@ -313,7 +314,7 @@ public sealed class InteractiveRestartTests
     private static async Task<string> DescribeAsync(HttpClient client, string runId) =>
         string.Join("\n", (await Events(client, runId)).Select(e => $"{e.Type}: {e.Message} {e.Payload}"));
 
-    private static string Git(string repo, params string[] args)
+    internal static string Git(string repo, params string[] args)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo };
         foreach (var a in args)

@@ -10,7 +10,9 @@ namespace Mogplex.Cli.Cockpit;
 /// <c>mogplex</c> with anything but a headless command (cockpit.md, Dispatch). Without a terminal
 /// on stdout it explains itself and exits 2 (a script never hangs on a screen). The stdio
 /// transport (<c>--events=jsonl</c>, <c>MOGPLEX_TRANSPORT=stdio</c>, or a piped stdin) replays
-/// JSONL with keys from <c>/dev/tty</c>. The process and daemon transports are not built yet:
+/// JSONL with keys from <c>/dev/tty</c>; the daemon transport (<c>MOGPLEX_TRANSPORT=daemon</c>,
+/// <c>--attach &lt;runId&gt;</c>, <c>MOGPLEX_ATTACH_RUN_ID</c>, or <c>MOGPLEX_URL</c> set) talks to a
+/// running <c>mogplexd</c> with the usual credentials. The process transport is not built yet:
 /// that case still gets <see cref="CockpitPlaceholder"/>, which says so.
 /// </summary>
 public static class CockpitEntry
@@ -18,10 +20,20 @@ public static class CockpitEntry
     public static async Task<int> RunAsync(CliContext context, string[] args, CancellationToken ct)
     {
         var terminal = context.Terminal;
-        var stdio = args.Contains("--events=jsonl") || context.Environment("MOGPLEX_TRANSPORT") == "stdio" || terminal.IsInputRedirected;
-        if (!terminal.IsOutputTerminal || !stdio || terminal is not ConsoleTerminal || OperatingSystem.IsWindows())
+        var chosen = context.Environment("MOGPLEX_TRANSPORT");
+        var attach = Attach(args) ?? NullIfEmpty(context.Environment("MOGPLEX_ATTACH_RUN_ID"));
+        var stdio = args.Contains("--events=jsonl") || chosen == "stdio" || (terminal.IsInputRedirected && chosen is null or "");
+        var daemon = !stdio && (chosen == "daemon" || attach is not null || NullIfEmpty(context.Environment("MOGPLEX_URL")) is not null);
+        if (!terminal.IsOutputTerminal || !(stdio || daemon) || terminal is not ConsoleTerminal || OperatingSystem.IsWindows())
         {
             return CockpitPlaceholder.Run(context, args);
+        }
+
+        if (daemon)
+        {
+            var follow = new Mogplex.Client.Streaming.FollowOptions(context.Time, context.PollInterval, context.StreamIdleLimit, context.ReconnectPatience);
+            await using var remote = new DaemonTransport(context.Client(), follow, attach, NullIfEmpty(context.Environment("MOGPLEX_REPO_ID")));
+            return await RunAsync(remote, context.Time, ct);
         }
 
         var events = TtyInput.SwapStdin();
@@ -34,6 +46,14 @@ public static class CockpitEntry
         await using var transport = new StdioTransport(events);
         return await RunAsync(transport, context.Time, ct);
     }
+
+    private static string? Attach(string[] args)
+    {
+        var at = Array.IndexOf(args, "--attach");
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : args.FirstOrDefault(a => a.StartsWith("--attach=", StringComparison.Ordinal))?["--attach=".Length..];
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>The cockpit on the real terminal until quit; SIGTERM and SIGHUP end it the same way (the terminal restored).</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

@@ -139,8 +139,9 @@ public sealed class ReducerTests
         Assert.Equal(["run-c", "run-b", "run-a"], state.Runs.Select(r => r.Id));
         Assert.Equal("run-a", state.SelectedRunId);
         Assert.Equal(
-            ["needs you (1)", "run-b - approval?", "working (1)", "run-c - pending", "done (1)", "run-a - success"],
+            ["! run-b - approval?", "~ run-c - pending", "  run-a - success"],
             ScreenText.Rail(state).Select(l => l.Text));
+        Assert.Equal("Runs: 1 need you, 1 working, 1 done", ScreenText.RailTitle(state));
     }
 
     [Fact]

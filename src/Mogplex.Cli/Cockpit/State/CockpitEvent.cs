@@ -16,8 +16,8 @@ public abstract record CockpitEvent
     /// <summary>One event of <paramref name="RunId"/>, as the server stored it.</summary>
     public sealed record RunEventArrived(string RunId, RunEvent Event) : CockpitEvent;
 
-    /// <summary>A run as the server describes it (<c>GET /runs/{id}</c>, the list, or the end of a follow).</summary>
-    public sealed record RunSnapshot(RunSummary Run) : CockpitEvent;
+    /// <summary>A run as the server describes it (<c>GET /runs/{id}</c>, the list, or the end of a follow); one <paramref name="StartedHere"/> (from this cockpit's composer) is selected.</summary>
+    public sealed record RunSnapshot(RunSummary Run, bool StartedHere = false) : CockpitEvent;
 
     /// <summary>The transport's health changed (shown in the header).</summary>
     public sealed record HealthChanged(TransportHealth Health, string? Detail = null) : CockpitEvent;
@@ -39,6 +39,8 @@ public sealed record RunSummary(string Id)
     public string? Status { get; init; }
 
     public string? Harness { get; init; }
+
+    public string? RepoId { get; init; }
 
     public string? Model { get; init; }
 

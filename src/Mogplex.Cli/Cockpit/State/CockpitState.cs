@@ -36,6 +36,8 @@ public sealed record CockpitRun(string Id)
 
     public string? Harness { get; init; }
 
+    public string? RepoId { get; init; }
+
     public string? Model { get; init; }
 
     public string? Branch { get; init; }
@@ -44,6 +46,9 @@ public sealed record CockpitRun(string Id)
     public string? Awaiting { get; init; }
 
     public int Turns { get; init; }
+
+    /// <summary>The turns this cockpit saw start (numbers the timeline's turn rows).</summary>
+    public int TurnsSeen { get; init; }
 
     public bool Interactive { get; init; }
 

@@ -20,7 +20,7 @@ public static class Reducer
 
     public static CockpitState Apply(CockpitState state, CockpitEvent e) => e switch
     {
-        CockpitEvent.RunSnapshot s => Snapshot(state, s.Run),
+        CockpitEvent.RunSnapshot s => s.StartedHere ? Select(Snapshot(state, s.Run), s.Run.Id) : Snapshot(state, s.Run),
         CockpitEvent.RunEventArrived a => Event(state, a.RunId, a.Event),
         CockpitEvent.HealthChanged h => state with { Health = h.Health, HealthDetail = h.Detail is null ? null : Text.OneLine(h.Detail) },
         _ => state,
@@ -47,6 +47,7 @@ public static class Reducer
         run = run with
         {
             Harness = s.Harness is null ? run.Harness : Text.OneLine(s.Harness),
+            RepoId = s.RepoId ?? run.RepoId,
             Model = s.Model is null ? run.Model : Text.OneLine(s.Model),
             Branch = s.Branch is null ? run.Branch : Text.OneLine(s.Branch),
             Turns = Math.Max(s.Turns ?? 0, run.Turns),
@@ -112,7 +113,7 @@ public static class Reducer
                 run = Row(run, e, RowKind.Error, message);
                 break;
             case RunEventTypes.TurnStarted:
-                run = Row(run with { Interactive = true, Awaiting = null, Turns = run.Turns + 1 }, e, RowKind.Turn, $"turn {run.Turns + 1}");
+                run = Row(run with { Interactive = true, Awaiting = null, TurnsSeen = run.TurnsSeen + 1, Turns = Math.Max(run.Turns, run.TurnsSeen + 1) }, e, RowKind.Turn, $"turn {run.TurnsSeen + 1}");
                 break;
             case RunEventTypes.TurnCompleted:
                 var status = Str(e, "status") ?? "completed";

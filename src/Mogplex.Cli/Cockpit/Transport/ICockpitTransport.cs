@@ -24,7 +24,8 @@ public abstract record CockpitCommand
     {
     }
 
-    public sealed record StartRun(string Prompt) : CockpitCommand;
+    /// <summary>A new interactive run; on <paramref name="RepoId"/> when the cockpit knows one (the selected run's); with <paramref name="Harness"/> and in <paramref name="PermissionMode"/> (<c>auto</c>, <c>approval</c>), each null for the server's default.</summary>
+    public sealed record StartRun(string Prompt, string? RepoId = null, string? PermissionMode = null, string? Harness = null) : CockpitCommand;
 
     public sealed record SendMessage(string RunId, string Text, bool Steer) : CockpitCommand;
 

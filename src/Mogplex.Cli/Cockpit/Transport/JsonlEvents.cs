@@ -95,6 +95,7 @@ public sealed class JsonlEvents
         {
             Status = Str(run, "status"),
             Harness = Str(run, "harness"),
+            RepoId = Str(run, "repoId"),
             Model = Str(run, "model"),
             Branch = run.TryGetProperty("branch", out var b) && b.ValueKind == JsonValueKind.Object ? Str(b, "working") ?? Str(b, "base") : null,
             Awaiting = Str(run, "awaiting") ?? "",

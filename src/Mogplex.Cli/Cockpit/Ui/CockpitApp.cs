@@ -108,7 +108,35 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                 b.Key(Hex1bKey.PageDown).Global().Action(() => Change(v => v with { Scroll = Math.Max(0, v.Scroll - v.TimelineHeight) }), "Scroll down");
                 b.Ctrl().Key(Hex1bKey.End).Global().Action(() => Change(v => v with { Scroll = 0 }), "Jump to live");
                 b.Ctrl().Key(Hex1bKey.O).Global().Action(() => Change(v => v with { ExpandAll = !v.ExpandAll }), "Show or hide details");
+                b.Ctrl().Key(Hex1bKey.A).Global().Action(() => Drawer(!View.ApprovalsOpen), "Approvals");
+                if (View.ApprovalsOpen)
+                {
+                    // Only while the drawer is open (the composer is not there then): plain letters answer.
+                    b.Key(Hex1bKey.Escape).Global().Action(() => Drawer(open: false), "Close");
+                    b.Key(Hex1bKey.A).Global().Action(() => _ = DecideAsync(approve: true, allOfTheRun: false), "Approve");
+                    b.Shift().Key(Hex1bKey.A).Global().Action(() => _ = DecideAsync(approve: true, allOfTheRun: true), "Approve all of the run");
+                    b.Key(Hex1bKey.R).Global().Action(() => _ = DecideAsync(approve: false, allOfTheRun: false), "Reject");
+                }
             });
+
+    /// <summary>Answers the first waiting approval (or all of its run's): never on the cockpit's own, only from a key a person pressed.</summary>
+    private async Task DecideAsync(bool approve, bool allOfTheRun)
+    {
+        var approvals = View.State.Approvals;
+        if (approvals.Count == 0)
+        {
+            Notice("nothing waits for an answer");
+            return;
+        }
+
+        var first = approvals[0];
+        foreach (var approval in allOfTheRun ? approvals.Where(a => a.RunId == first.RunId).ToList() : [first])
+        {
+            await SendAsync(
+                new CockpitCommand.Decide(approval.RunId, approval.ApprovalId, approve, approve ? null : "rejected in the cockpit"),
+                $"{(approve ? "approved" : "rejected")}: {approval.Action}: {approval.Target}");
+        }
+    }
 
     /// <summary>What the composer sent: a slash command, a follow-up to the selected interactive run, or a new run.</summary>
     public async Task SubmitAsync(string text)
@@ -130,7 +158,7 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         var run = view.State.Selected;
         var command = run is { Interactive: true, IsTerminal: false }
             ? new CockpitCommand.SendMessage(run.Id, trimmed, Steer: false)
-            : (CockpitCommand)new CockpitCommand.StartRun(trimmed);
+            : (CockpitCommand)new CockpitCommand.StartRun(trimmed, run?.RepoId, view.PermissionMode, view.Harness);
         await SendAsync(command, command is CockpitCommand.StartRun ? "starting a run" : "sent");
     }
 
@@ -146,13 +174,30 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                 Quit();
                 break;
             case "/help":
-                Notice("commands: /run <task> /attach <id> /interrupt /finish /kill /clear /quit · keys: " + CockpitScreen.Keys);
+                Notice("commands: /run <task> /attach <id> /permissions [approval|auto] /harness [name] /approvals /interrupt /finish /kill /clear /quit · keys: " + CockpitScreen.Keys);
+                break;
+            case "/permissions" when rest is "approval" or "auto":
+                Change(v => v with { PermissionMode = rest });
+                Notice($"runs started here from now on: permission mode {rest}");
+                break;
+            case "/permissions":
+                Notice($"runs started here: permission mode {view.PermissionMode ?? "the server's default"} (/permissions approval|auto)");
+                break;
+            case "/harness" when rest.Length > 0:
+                Change(v => v with { Harness = rest });
+                Notice($"runs started here from now on: harness {Terminal.Text.OneLine(rest)}");
+                break;
+            case "/harness":
+                Notice($"runs started here: harness {view.Harness ?? "the server's default"} (/harness codex|claude-code)");
+                break;
+            case "/approvals":
+                Drawer(open: true);
                 break;
             case "/clear":
                 Notice(null);
                 break;
             case "/run" when rest.Length > 0:
-                await SendAsync(new CockpitCommand.StartRun(rest), "starting a run");
+                await SendAsync(new CockpitCommand.StartRun(rest, run?.RepoId, view.PermissionMode, view.Harness), "starting a run");
                 break;
             case "/attach" when rest.Length > 0:
                 Select(view.State.Runs.Find(r => r.Id == rest || r.Id.EndsWith(rest, StringComparison.Ordinal))?.Id);
@@ -218,6 +263,17 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         {
             Change(v => v with { State = Reducer.Select(v.State, runId), Scroll = 0 });
         }
+    }
+
+    /// <summary>Opens or closes the approvals drawer; typing goes to the composer again once it closes.</summary>
+    private void Drawer(bool open)
+    {
+        if (!open)
+        {
+            _composerFocused = false;
+        }
+
+        Change(v => v with { ApprovalsOpen = open });
     }
 
     private void Notice(string? text) => Change(v => v with { Notice = text });

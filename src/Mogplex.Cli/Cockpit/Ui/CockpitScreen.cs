@@ -12,7 +12,9 @@ namespace Mogplex.Cli.Cockpit.Ui;
 /// </summary>
 public static class CockpitScreen
 {
-    public const string Keys = "Enter send · /help · Tab focus · PgUp/PgDn scroll · Ctrl+O details · Ctrl+C interrupt, twice quit";
+    public const string Keys = "Enter send · /help · Tab focus · PgUp/PgDn scroll · Ctrl+O details · Ctrl+A approvals · Ctrl+C interrupt, twice quit";
+
+    public const string ApprovalKeys = "a approve · r reject · A approve all of this run · Esc close";
 
     public static Hex1bWidget Build(RootContext ctx, CockpitView view, Action<string> submit, Action<string?> select, Hex1b.Widgets.TextBoxState composer)
     {
@@ -30,14 +32,16 @@ public static class CockpitScreen
                 h.Border(h.List(rail.Select(l => l.Text).ToList())
                         .FocusedIndex(selectedLine)
                         .OnFocusChanged(e => select(e.FocusedIndex >= 0 && e.FocusedIndex < rail.Count ? rail[e.FocusedIndex].RunId : null)))
-                    .Title("Runs")
-                    .Width(SizeHint.Fixed(30)),
-                h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())]))
-                    .Title(view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline")
-                    .Fill(),
+                    .Title(ScreenText.RailTitle(state))
+                    .Width(SizeHint.Fixed(32)),
+                view.ApprovalsOpen
+                    ? h.Border(h.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])).Title($"Approvals ({state.Approvals.Count})").Fill()
+                    : h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())]))
+                        .Title(view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline")
+                        .Fill(),
             ]).Fill(),
             v.Text(bottom.Length == 0 ? " " : bottom).Truncate(),
-            v.TextBox().State(composer).OnSubmit(e => submit(e.Text)),
+            view.ApprovalsOpen ? v.Text(ApprovalKeys).Truncate() : v.TextBox().State(composer).OnSubmit(e => submit(e.Text)),
             v.Text(Keys).Truncate(),
         ]);
     }

@@ -17,6 +17,15 @@ public sealed record CockpitView(string Transport)
     /// <summary>Every row's detail shown (tool output, what an approval is about).</summary>
     public bool ExpandAll { get; init; }
 
+    /// <summary>The approvals drawer is open (it takes the timeline's place; <c>a</c>, <c>r</c>, <c>A</c>, <c>Esc</c>).</summary>
+    public bool ApprovalsOpen { get; init; }
+
+    /// <summary>The permission mode runs started here get (<c>/permissions approval|auto</c>); null: the server's default.</summary>
+    public string? PermissionMode { get; init; }
+
+    /// <summary>The harness runs started here get (<c>/harness codex|claude-code</c>); null: the server's default.</summary>
+    public string? Harness { get; init; }
+
     /// <summary>The answer to the last thing typed (an unknown command, a refusal, help).</summary>
     public string? Notice { get; init; }
 

@@ -28,24 +28,26 @@ public static class ScreenText
     /// <summary>The terminal title: how many runs need you, first.</summary>
     public static string Title(CockpitState state) => state.NeedsYou > 0 ? $"({state.NeedsYou}) mogplex" : "mogplex";
 
-    /// <summary>The fleet view: needs you, working, done; newest first in each group.</summary>
+    /// <summary>
+    /// The fleet view: the runs that need you (<c>!</c>), then the working ones (<c>~</c>), then the
+    /// done ones, newest first in each group; a line per run, so that moving through the list
+    /// always lands on a run. <see cref="RailTitle"/> counts the groups.
+    /// </summary>
     public static IReadOnlyList<RailLine> Rail(CockpitState state)
     {
         var lines = new List<RailLine>();
         foreach (var group in new[] { RunGroup.NeedsYou, RunGroup.Working, RunGroup.Done })
         {
-            var runs = state.Runs.Where(r => r.Group == group).ToList();
-            if (runs.Count == 0)
-            {
-                continue;
-            }
-
-            lines.Add(new RailLine(null, group switch { RunGroup.NeedsYou => $"needs you ({runs.Count})", RunGroup.Working => $"working ({runs.Count})", _ => $"done ({runs.Count})" }));
-            lines.AddRange(runs.Select(r => new RailLine(r.Id, $"{Short(r.Id)} {r.Harness ?? "-"} {Glyph(r)}")));
+            var mark = group switch { RunGroup.NeedsYou => '!', RunGroup.Working => '~', _ => ' ' };
+            lines.AddRange(state.Runs.Where(r => r.Group == group).Select(r => new RailLine(r.Id, $"{mark} {Short(r.Id)} {ShortHarness(r.Harness)} {Glyph(r)}")));
         }
 
         return lines.Count == 0 ? [new RailLine(null, "no runs yet")] : lines;
     }
+
+    /// <summary>The rail's title: how many runs need you, work, are done.</summary>
+    public static string RailTitle(CockpitState state) =>
+        $"Runs: {state.NeedsYou} need you, {state.Runs.Count(r => r.Group == RunGroup.Working)} working, {state.Runs.Count(r => r.Group == RunGroup.Done)} done";
 
     /// <summary>
     /// The last <paramref name="height"/> lines of the run's timeline, <paramref name="scroll"/>
@@ -68,6 +70,28 @@ public static class ScreenText
         }
 
         return lines.Count > height ? lines.GetRange(lines.Count - height, height) : lines;
+    }
+
+    /// <summary>The approvals drawer: every approval that waits, across runs, oldest first, with what it asks about; the first one is the one the keys answer.</summary>
+    public static IReadOnlyList<string> ApprovalLines(CockpitState state)
+    {
+        if (state.Approvals.Count == 0)
+        {
+            return ["Nothing waits for an answer. Esc closes."];
+        }
+
+        var lines = new List<string>();
+        foreach (var (approval, i) in state.Approvals.Select((a, i) => (a, i)))
+        {
+            lines.Add($"{(i == 0 ? "▶" : " ")} run {Short(approval.RunId)}  {approval.Action}: {approval.Target}  ({(approval.Risk.Length == 0 ? "risk unknown" : approval.Risk + " risk")})");
+            var detail = state.Runs.Find(r => r.Id == approval.RunId)?.Timeline.FindLast(r => r.Kind == RowKind.Approval && r.ApprovalId == approval.ApprovalId)?.Detail;
+            if (i == 0 && detail is not null)
+            {
+                lines.AddRange(detail.Split('\n').Select(l => "    " + l));
+            }
+        }
+
+        return lines;
     }
 
     public static string Alerts(CockpitState state)
@@ -95,7 +119,7 @@ public static class ScreenText
             RowKind.Assistant => "agent: " + row.Text,
             RowKind.Reasoning => "thinking: " + row.Text,
             RowKind.Tool => (row.Detail is null ? "▸ " : expanded ? "▾ " : "▸ ") + row.Text,
-            RowKind.Approval => $"? {row.Text}{(row.Decision is null ? "  [waiting: a approve, r reject]" : $"  [{row.Decision}]")}",
+            RowKind.Approval => $"? {row.Text}{(row.Decision is null ? "  [waiting: Ctrl+A]" : $"  [{row.Decision}]")}",
             RowKind.Turn => $"── {row.Text} ──",
             RowKind.Error => "! " + row.Text,
             _ => "· " + row.Text,
@@ -120,6 +144,8 @@ public static class ScreenText
         "input" => "your turn",
         _ => run.Status,
     };
+
+    private static string ShortHarness(string? harness) => harness switch { null => "-", "claude-code" => "claude", _ => harness };
 
     private static string Short(string id) => id.Length > 8 ? id[^8..] : id;
 

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using Mogplex.EndToEnd.Tests.Infrastructure;
+
+namespace Mogplex.EndToEnd.Tests.Cockpit;
+
+/// <summary>
+/// The cockpit as a person uses it (cockpit.md, "Tested as a person uses it"): the published
+/// <c>mogplex</c> in a real terminal (tmux: <c>send-keys</c>, <c>capture-pane</c>) against the
+/// published <c>mogplexd</c> running the real Codex and Claude Code CLIs on the model stand-in,
+/// through the daemon transport. A run started from the composer in permission mode approval is
+/// rejected in the drawer and delivers nothing, a follow-up goes into its conversation; a second
+/// one is approved in the drawer and its file is delivered; quitting with <c>Ctrl+C</c> twice leaves the
+/// runs as they were and the terminal's settings (<c>stty -a</c>) as they were before.
+/// </summary>
+public sealed class CockpitTmuxTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> Harnesses() => new() { "codex", "claude-code" };
+
+    [Theory]
+    [MemberData(nameof(Harnesses))]
+    public async Task StartFromTheComposer_ApproveInTheDrawer_RejectAnother_FollowUp_QuitRestoresTheTerminal(string harness)
+    {
+        var (mogplexd, model, env, token, repoId, source) = await InteractiveRestartTests.SetUpAsync(harness);
+        await using var _1 = mogplexd;
+        await using var _2 = model;
+        var server = await mogplexd.StartServerAsync(env);
+        await using var tmux = await Tmux.StartAsync(mogplexd.RootDir, new Dictionary<string, string>
+        {
+            ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
+            ["MOGPLEX_API_KEY"] = token,
+            ["MOGPLEX_REPO_ID"] = repoId,
+        });
+
+        using var client = server.CreateClient(token);
+        tmux.Describe = async () =>
+        {
+            var runs = await client.GetStringAsync(new Uri(Curl.ApiBase + "/runs", UriKind.Relative), Ct);
+            var ids = System.Text.Json.JsonDocument.Parse(runs).RootElement.GetProperty("data").GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("runId").GetString()!).ToList();
+            var described = new List<string>();
+            foreach (var id in ids)
+            {
+                described.Add(id + ":\n" + string.Join("\n", (await ExecRuns.EventsAsync(client, id)).Select(e => $"  {e.Type}: {e.Message} {e.Payload}")));
+            }
+
+            return string.Join("\n", described);
+        };
+        await tmux.WaitForAsync("daemon: nominal");
+        await tmux.TypeAsync($"/harness {harness}");
+        await tmux.TypeAsync("/permissions approval");
+        await tmux.WaitForAsync("permission mode approval");
+
+        // Reject in the drawer: nothing is delivered; a follow-up goes into the same conversation.
+        await tmux.TypeAsync("Try first [[write rejected.txt no]] [[say tried]]");
+        await tmux.WaitForAsync("awaiting approval");
+        await tmux.KeysAsync("C-a");
+        await tmux.WaitForAsync("Approvals (1)");
+        await tmux.KeysAsync("r");
+        await tmux.WaitForAsync("rejected: ");
+        await tmux.KeysAsync("Escape");
+        await tmux.WaitForGoneAsync("Esc close");
+        await tmux.WaitForAsync("awaiting input");
+        await tmux.TypeAsync("And say more [[say more]]");
+        await tmux.WaitForAsync("agent: more");
+        await tmux.TypeAsync("/finish");
+        await tmux.WaitForAsync("No code changes to deliver");
+        Assert.Throws<InvalidOperationException>(() => InteractiveRestartTests.Git(source, "show", "trunk:rejected.txt"));
+
+        // Approve in the drawer: the file is delivered. (Its commit message holds the prompt's
+        // directives, which Claude Code shows the model as recent history: so this comes last.)
+        await tmux.TypeAsync("Ask now [[write asked.txt yes]] [[say asked]]");
+        await tmux.WaitForAsync("awaiting approval");
+        await tmux.KeysAsync("C-a");
+        await tmux.WaitForAsync("Approvals (1)");
+        await tmux.KeysAsync("a");
+        await tmux.WaitForAsync("awaiting input");
+        await tmux.KeysAsync("Escape");
+        await tmux.WaitForGoneAsync("Esc close");
+        await tmux.TypeAsync("/finish");
+        await tmux.WaitForAsync("Run finished; delivered");
+        Assert.Equal("yes", InteractiveRestartTests.Git(source, "show", "trunk:asked.txt"));
+
+        // Ctrl+C twice quits; the terminal is as it was.
+        await tmux.KeysAsync("C-c");
+        await tmux.KeysAsync("C-c");
+        await tmux.WaitForAsync("EXIT=0");
+        await tmux.WaitForAsync("STTY=same");
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    /// <summary>The published <c>mogplex</c> in a tmux session of its own server socket (120×32), with <c>stty -a</c> saved before and compared after.</summary>
+    private sealed class Tmux : IAsyncDisposable
+    {
+        private readonly string _socket;
+        private readonly string _folder;
+
+        private Tmux(string socket, string folder) => (_socket, _folder) = (socket, folder);
+
+        public static async Task<Tmux> StartAsync(string root, IReadOnlyDictionary<string, string> env)
+        {
+            var folder = Directory.CreateTempSubdirectory("mogplex-cockpit-").FullName;
+            var script = Path.Combine(folder, "cockpit.sh");
+            var exports = string.Join('\n', env.Select(kv => $"export {kv.Key}='{kv.Value.Replace("'", "'\\''", StringComparison.Ordinal)}'"));
+            await File.WriteAllTextAsync(script, $"""
+                #!/bin/bash
+                export HOME='{folder}' MOGPLEX_HOME='{folder}/.mogplex' TERM=xterm-256color
+                unset MOGPLEX_DEV NO_COLOR
+                {exports}
+                stty -a > '{folder}/before'
+                '{MogplexCli.BinaryPath}'
+                echo "EXIT=$?"
+                stty -a > '{folder}/after'
+                cmp -s '{folder}/before' '{folder}/after' && echo STTY=same || echo STTY=different
+                sleep 600
+                """, Ct);
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var tmux = new Tmux("mogplex-e2e-" + Guid.NewGuid().ToString("N")[..12], folder);
+            await tmux.RunAsync("new-session", "-d", "-x", "120", "-y", "32", "-s", "cockpit", script);
+            return tmux;
+        }
+
+        public async Task TypeAsync(string line)
+        {
+            await RunAsync("send-keys", "-t", "cockpit", "-l", line);
+            await RunAsync("send-keys", "-t", "cockpit", "Enter");
+        }
+
+        public async Task KeysAsync(string keys) => await RunAsync("send-keys", "-t", "cockpit", keys);
+
+        /// <summary>What the server has of the runs, for a failure's message.</summary>
+        public Func<Task<string>>? Describe { get; set; }
+
+        public Task WaitForAsync(string text) => WaitAsync(text, shown: true);
+
+        public Task WaitForGoneAsync(string text) => WaitAsync(text, shown: false);
+
+        private async Task WaitAsync(string text, bool shown)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            var screen = "";
+            while (DateTime.UtcNow < deadline)
+            {
+                screen = await RunAsync("capture-pane", "-p", "-t", "cockpit");
+                if (screen.Contains(text, StringComparison.Ordinal) == shown)
+                {
+                    return;
+                }
+
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.Fail($"'{text}' did not {(shown ? "appear" : "go")}; the screen:\n{screen}\nthe runs:\n{(Describe is null ? "" : await Describe())}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await RunAsync("kill-server");
+            Directory.Delete(_folder, recursive: true);
+        }
+
+        private async Task<string> RunAsync(params string[] args)
+        {
+            var psi = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("-L");
+            psi.ArgumentList.Add(_socket);
+            foreach (var a in args)
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using var p = Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync(Ct);
+            await p.WaitForExitAsync(Ct);
+            return output;
+        }
+    }
+}
