@@ -89,6 +89,57 @@ public sealed class CockpitTmuxTests
         Assert.Equal(0, await server.StopAsync());
     }
 
+    /// <summary>
+    /// Two cockpits on one run share one approval queue: the second answers, the first shows the
+    /// decision. Quitting the first with the run in flight leaves it running; a cockpit opened
+    /// again finds it, waiting for the next message, and finishes it.
+    /// </summary>
+    [Fact]
+    public async Task TwoCockpits_OneAnswersTheOtherShowsIt_QuitWithARunInFlight_ReopenFindsIt()
+    {
+        var (mogplexd, model, env, token, repoId, source) = await InteractiveRestartTests.SetUpAsync("codex");
+        await using var _1 = mogplexd;
+        await using var _2 = model;
+        var server = await mogplexd.StartServerAsync(env);
+        var settings = new Dictionary<string, string>
+        {
+            ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
+            ["MOGPLEX_API_KEY"] = token,
+            ["MOGPLEX_REPO_ID"] = repoId,
+        };
+        await using (var first = await Tmux.StartAsync(mogplexd.RootDir, settings))
+        {
+            await first.WaitForAsync("daemon: nominal");
+            await first.TypeAsync("/permissions approval");
+            await first.TypeAsync("Both of you [[write both.txt ok]] [[say done]]");
+            await first.WaitForAsync("awaiting approval");
+
+            await using (var second = await Tmux.StartAsync(mogplexd.RootDir, settings))
+            {
+                await second.WaitForAsync("awaiting approval");
+                await second.KeysAsync("C-a");
+                await second.WaitForAsync("Approvals (1)");
+                await second.KeysAsync("a");
+                await second.WaitForAsync("awaiting input");
+            }
+
+            // The first cockpit asked nothing of its own: it shows the decision taken elsewhere.
+            await first.WaitForAsync("[approve by user]");
+            await first.WaitForAsync("awaiting input");
+            await first.KeysAsync("C-c");
+            await first.KeysAsync("C-c");
+            await first.WaitForAsync("EXIT=0");
+            await first.WaitForAsync("STTY=same");
+        }
+
+        await using var again = await Tmux.StartAsync(mogplexd.RootDir, settings);
+        await again.WaitForAsync("your turn");
+        await again.TypeAsync("/finish");
+        await again.WaitForAsync("Run finished; delivered");
+        Assert.Equal("ok", InteractiveRestartTests.Git(source, "show", "trunk:both.txt"));
+        Assert.Equal(0, await server.StopAsync());
+    }
+
     /// <summary>The published <c>mogplex</c> in a tmux session of its own server socket (120×32), with <c>stty -a</c> saved before and compared after.</summary>
     private sealed class Tmux : IAsyncDisposable
     {

@@ -119,7 +119,7 @@ public static class ScreenText
             RowKind.Assistant => "agent: " + row.Text,
             RowKind.Reasoning => "thinking: " + row.Text,
             RowKind.Tool => (row.Detail is null ? "▸ " : expanded ? "▾ " : "▸ ") + row.Text,
-            RowKind.Approval => $"? {row.Text}{(row.Decision is null ? "  [waiting: Ctrl+A]" : $"  [{row.Decision}]")}",
+            RowKind.Approval => $"? {(row.Decision is null ? "[waiting: Ctrl+A]" : $"[{row.Decision}]")} {row.Text}",
             RowKind.Turn => $"── {row.Text} ──",
             RowKind.Error => "! " + row.Text,
             _ => "· " + row.Text,
