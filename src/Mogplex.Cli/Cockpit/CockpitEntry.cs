@@ -12,21 +12,45 @@ namespace Mogplex.Cli.Cockpit;
 /// transport (<c>--events=jsonl</c>, <c>MOGPLEX_TRANSPORT=stdio</c>, or a piped stdin) replays
 /// JSONL with keys from <c>/dev/tty</c>; the daemon transport (<c>MOGPLEX_TRANSPORT=daemon</c>,
 /// <c>--attach &lt;runId&gt;</c>, <c>MOGPLEX_ATTACH_RUN_ID</c>, or <c>MOGPLEX_URL</c> set) talks to a
-/// running <c>mogplexd</c> with the usual credentials. The process transport is not built yet:
-/// that case still gets <see cref="CockpitPlaceholder"/>, which says so.
+/// running <c>mogplexd</c> with the usual credentials; otherwise (the default) the process
+/// transport starts a private <c>mogplexd</c> for the git repository the cockpit is in.
 /// </summary>
 public static class CockpitEntry
 {
     public static async Task<int> RunAsync(CliContext context, string[] args, CancellationToken ct)
     {
         var terminal = context.Terminal;
+        if (args.Length > 0 && !args[0].StartsWith('-') && terminal is ConsoleTerminal && terminal.IsOutputTerminal)
+        {
+            // A word that is not a command is a typo far more often than a wish for the cockpit.
+            var hint = Suggestions.Closest(args[0], CliApp.Subcommands);
+            terminal.Stderr.WriteLine($"error: '{Text.OneLine(args[0])}' is not a command{(hint is null ? "" : $"; did you mean 'mogplex {hint}'?")} (mogplex with no command opens the cockpit)");
+            return ExitCodes.Usage;
+        }
+
         var chosen = context.Environment("MOGPLEX_TRANSPORT");
         var attach = Attach(args) ?? NullIfEmpty(context.Environment("MOGPLEX_ATTACH_RUN_ID"));
         var stdio = args.Contains("--events=jsonl") || chosen == "stdio" || (terminal.IsInputRedirected && chosen is null or "");
         var daemon = !stdio && (chosen == "daemon" || attach is not null || NullIfEmpty(context.Environment("MOGPLEX_URL")) is not null);
-        if (!terminal.IsOutputTerminal || !(stdio || daemon) || terminal is not ConsoleTerminal || OperatingSystem.IsWindows())
+        var process = !stdio && !daemon && chosen is null or "" or "process" or "live";
+        if (!terminal.IsOutputTerminal || !(stdio || daemon || process) || terminal is not ConsoleTerminal || OperatingSystem.IsWindows())
         {
             return CockpitPlaceholder.Run(context, args);
+        }
+
+        if (process)
+        {
+            var (local, error) = await ProcessTransport.OpenAsync(context, ct);
+            if (local is null)
+            {
+                terminal.Stderr.WriteLine("error: " + error);
+                return ExitCodes.Unavailable;
+            }
+
+            await using (local)
+            {
+                return await RunAsync(local, context.Time, ct);
+            }
         }
 
         if (daemon)

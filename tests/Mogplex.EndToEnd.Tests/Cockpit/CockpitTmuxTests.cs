@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mogplex.EndToEnd.Tests.Cli;
 using Mogplex.EndToEnd.Tests.Infrastructure;
 
 namespace Mogplex.EndToEnd.Tests.Cockpit;
@@ -65,7 +66,7 @@ public sealed class CockpitTmuxTests
         await tmux.WaitForAsync("agent: more");
         await tmux.TypeAsync("/finish");
         await tmux.WaitForAsync("No code changes to deliver");
-        Assert.Throws<InvalidOperationException>(() => InteractiveRestartTests.Git(source, "show", "trunk:rejected.txt"));
+        Assert.Null(Delivered(source, "rejected.txt"));
 
         // Approve in the drawer: the file is delivered. (Its commit message holds the prompt's
         // directives, which Claude Code shows the model as recent history: so this comes last.)
@@ -79,7 +80,7 @@ public sealed class CockpitTmuxTests
         await tmux.WaitForGoneAsync("Esc close");
         await tmux.TypeAsync("/finish");
         await tmux.WaitForAsync("Run finished; delivered");
-        Assert.Equal("yes", InteractiveRestartTests.Git(source, "show", "trunk:asked.txt"));
+        Assert.Equal("yes", Delivered(source, "asked.txt"));
 
         // Ctrl+C twice quits; the terminal is as it was.
         await tmux.KeysAsync("C-c");
@@ -136,8 +137,107 @@ public sealed class CockpitTmuxTests
         await again.WaitForAsync("your turn");
         await again.TypeAsync("/finish");
         await again.WaitForAsync("Run finished; delivered");
-        Assert.Equal("ok", InteractiveRestartTests.Git(source, "show", "trunk:both.txt"));
+        Assert.Equal("ok", Delivered(source, "both.txt"));
         Assert.Equal(0, await server.StopAsync());
+    }
+
+    /// <summary>
+    /// The first <c>mogplex</c> in a fresh git repository with nothing configured (no server, no
+    /// token, no repo added): the process transport provisions and starts a private mogplexd (the
+    /// one beside mogplex) for that repository, a run started from the composer is delivered to a
+    /// branch of its own in it; quitting with the run in flight leaves the server serving, the next
+    /// cockpit reattaches, and quitting with nothing going stops it.
+    /// </summary>
+    [Fact]
+    public async Task FirstStartInAFreshRepository_ProvisionsAPrivateServer_DeliversToABranch_StopsItWhenNothingIsGoing()
+    {
+        var root = Directory.CreateTempSubdirectory("mogplex-fresh-").FullName;
+        try
+        {
+            var repo = Path.Combine(root, "project");
+            Directory.CreateDirectory(repo);
+            RunGit(repo, "init", "-q", "-b", "trunk");
+            RunGit(repo, "-c", "user.name=a", "-c", "user.email=a@example.invalid", "commit", "-q", "--allow-empty", "-m", "initial commit");
+
+            // What the private server inherits: the model stand-in for Codex, bubblewrap.
+            var serverEnv = new Dictionary<string, string?>(ExecRuns.Unlimited) { ["MOGPLEXD_Sandbox__Isolation"] = "bwrap" };
+            await using var model = await RealCodex.ConfigureAsync(serverEnv);
+            var settings = serverEnv.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!);
+
+            var home = Directory.CreateDirectory(Path.Combine(root, "home")).FullName;
+            await using (var first = await Tmux.StartAsync(root, settings, workingDirectory: repo, home: home))
+            {
+                await first.WaitForAsync("process: nominal");
+                await first.TypeAsync("Make it [[write made.txt yes]] [[say made]]");
+                await first.WaitForAsync("awaiting input");
+                await first.KeysAsync("C-c");
+                await first.KeysAsync("C-c");
+                await first.WaitForAsync("EXIT=0");
+            }
+
+            var data = Directory.GetDirectories(Path.Combine(home, ".mogplex", "local")).Single();
+            var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(data, "mogplexd.pid"), Ct), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Alive(pid), "quitting with a run in flight stopped the private mogplexd");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "cockpit.token")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+
+            await using (var again = await Tmux.StartAsync(root, settings, workingDirectory: repo, home: home))
+            {
+                await again.WaitForAsync("your turn");
+                await again.TypeAsync("/finish");
+                await again.WaitForAsync("Run finished; delivered");
+                var branch = RunGit(repo, "branch", "--list", "mogplex/*", "--format=%(refname:short)").Trim();
+                Assert.StartsWith("mogplex/", branch, StringComparison.Ordinal);
+                Assert.Equal("yes", InteractiveRestartTests.Git(repo, "show", branch + ":made.txt"));
+                await again.TypeAsync("/quit");
+                await again.WaitForAsync("EXIT=0");
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Alive(pid) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.False(Alive(pid), "the private mogplexd is still running with nothing going");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static string RunGit(string repo, params string[] args) => InteractiveRestartTests.Git(repo, args);
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The file as delivered to a branch a cockpit run made (<c>mogplex/…</c>), or null when none has it.</summary>
+    private static string? Delivered(string repo, string path)
+    {
+        foreach (var branch in RunGit(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/mogplex/").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            try
+            {
+                return RunGit(repo, "show", $"{branch}:{path}");
+            }
+            catch (InvalidOperationException)
+            {
+                // Not on this branch.
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The published <c>mogplex</c> in a tmux session of its own server socket (120×32), with <c>stty -a</c> saved before and compared after.</summary>
@@ -146,17 +246,25 @@ public sealed class CockpitTmuxTests
         private readonly string _socket;
         private readonly string _folder;
 
-        private Tmux(string socket, string folder) => (_socket, _folder) = (socket, folder);
+        private readonly bool _ownsHome;
 
-        public static async Task<Tmux> StartAsync(string root, IReadOnlyDictionary<string, string> env)
+        private Tmux(string socket, string folder, string home, bool ownsHome) => (_socket, _folder, Home, _ownsHome) = (socket, folder, home, ownsHome);
+
+        /// <summary>The <c>HOME</c> the cockpit ran with (<c>MOGPLEX_HOME</c> is its <c>.mogplex</c>).</summary>
+        public string Home { get; }
+
+        public static async Task<Tmux> StartAsync(string root, IReadOnlyDictionary<string, string> env, string? workingDirectory = null, string? home = null)
         {
             var folder = Directory.CreateTempSubdirectory("mogplex-cockpit-").FullName;
+            var ownsHome = home is null;
+            home ??= Directory.CreateTempSubdirectory("mogplex-home-").FullName;
             var script = Path.Combine(folder, "cockpit.sh");
             var exports = string.Join('\n', env.Select(kv => $"export {kv.Key}='{kv.Value.Replace("'", "'\\''", StringComparison.Ordinal)}'"));
             await File.WriteAllTextAsync(script, $"""
                 #!/bin/bash
-                export HOME='{folder}' MOGPLEX_HOME='{folder}/.mogplex' TERM=xterm-256color
-                unset MOGPLEX_DEV NO_COLOR
+                cd '{workingDirectory ?? folder}'
+                export HOME='{home}' MOGPLEX_HOME='{home}/.mogplex' TERM=xterm-256color
+                unset MOGPLEX_DEV NO_COLOR MOGPLEX_URL MOGPLEX_API_KEY MOGPLEX_TRANSPORT
                 {exports}
                 stty -a > '{folder}/before'
                 '{MogplexCli.BinaryPath}'
@@ -166,7 +274,7 @@ public sealed class CockpitTmuxTests
                 sleep 600
                 """, Ct);
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var tmux = new Tmux("mogplex-e2e-" + Guid.NewGuid().ToString("N")[..12], folder);
+            var tmux = new Tmux("mogplex-e2e-" + Guid.NewGuid().ToString("N")[..12], folder, home, ownsHome);
             await tmux.RunAsync("new-session", "-d", "-x", "120", "-y", "32", "-s", "cockpit", script);
             return tmux;
         }
@@ -208,6 +316,10 @@ public sealed class CockpitTmuxTests
         {
             await RunAsync("kill-server");
             Directory.Delete(_folder, recursive: true);
+            if (_ownsHome)
+            {
+                Directory.Delete(Home, recursive: true);
+            }
         }
 
         private async Task<string> RunAsync(params string[] args)

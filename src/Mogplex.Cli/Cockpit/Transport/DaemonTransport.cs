@@ -60,7 +60,17 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
                         return "which repository? start mogplex with MOGPLEX_REPO_ID=<id> (mogplex repos list), or select a run of it";
                     }
 
-                    var run = await client.Runs.StartAsync(new StartRunRequest { RepoId = repo, Prompt = start.Prompt, Interactive = true, PermissionMode = start.PermissionMode, Harness = start.Harness }, Guid.NewGuid().ToString(), ct);
+                    var run = await client.Runs.StartAsync(new StartRunRequest
+                    {
+                        RepoId = repo,
+                        Prompt = start.Prompt,
+                        Interactive = true,
+                        PermissionMode = start.PermissionMode,
+                        Harness = start.Harness,
+                        // A branch of its own: never the branch someone has checked out, and two runs do not wait for each other.
+                        CreateBranch = true,
+                        WorkingBranch = WorkingBranch(follow.Time.GetUtcNow()),
+                    }, Guid.NewGuid().ToString(), ct);
                     if (run.Id is { } id)
                     {
                         Publish(new CockpitEvent.RunSnapshot(JsonlEvents.Summary(run.Json) ?? new RunSummary(id), StartedHere: true));
@@ -236,6 +246,10 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
             }
         }
     }
+
+    /// <summary>The branch a run started here works on and is delivered to: <c>mogplex/&lt;UTC time&gt;-&lt;4 random hex&gt;</c>.</summary>
+    public static string WorkingBranch(DateTimeOffset now) =>
+        $"mogplex/{now.UtcDateTime:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2))}";
 
     private async Task<string?> OnlyRepoAsync(CancellationToken ct)
     {
