@@ -4,7 +4,7 @@
 # (the linker Native AOT uses for the mogplex binary), bubblewrap (the sandbox: mogplexd refuses to
 # run harnesses without it unless told Sandbox:Isolation=none), socat (the sandbox's bridge to
 # the egress proxy) and tmux (the cockpit's end-to-end tests drive it in a real terminal); with
-# --bench: wrk, hyperfine, gh (benchmarks).
+# --bench: wrk, hyperfine, gh, python3 (benchmarks).
 set -euo pipefail
 missing=()
 for tool in git curl jq; do
@@ -16,7 +16,7 @@ command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 [[ -e /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 if [[ ${1:-} == --bench ]]; then
-  for tool in wrk hyperfine gh; do
+  for tool in wrk hyperfine gh python3; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
 fi

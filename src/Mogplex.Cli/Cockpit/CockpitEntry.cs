@@ -83,6 +83,11 @@ public static class CockpitEntry
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public static async Task<int> RunAsync(ICockpitTransport transport, TimeProvider time, CancellationToken ct)
     {
+        // The terminal's keys and a piped stdin are read with blocking reads, each holding a pool
+        // thread for as long as the cockpit runs; with the pool's minimum (one per core) that left
+        // nothing to draw with until the pool grew, a second later (bench/cockpit.sh: first paint).
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
