@@ -125,18 +125,7 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
     public async Task ApprovalDecidedOnNodeA_ReachesTheHarnessOnNodeB(string harness)
     {
         await using var model = await Mogplex.Testing.ModelStandIn.ModelStandInServer.StartAsync();
-        await using var nodes = await StartNodesAsync(
-            new() { ["RateLimits:RequestsPerWindow"] = "100000" },
-            b: new()
-            {
-                ["Runs:Workers"] = "true",
-                ["Sandbox:Isolation"] = "bwrap",
-                ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
-                ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",
-                ["Harnesses:Codex:Secrets:MODEL_KEY"] = "stand-in-key",
-                ["Harnesses:ClaudeCode:BaseUrl"] = model.AnthropicBaseUrl,
-                ["Harnesses:ClaudeCode:Secrets:ANTHROPIC_API_KEY"] = "stand-in-key",
-            });
+        await using var nodes = await StartHarnessNodesAsync(model);
         var client = nodes.A.Client(await nodes.A.CreateTokenAsync());
         var (repo, source) = await GitRepos.LinkAsync(nodes.A);
         var started = await ApiClient.StartRunAsync(client, new { repoId = repo, harness, prompt = "[[write hello.txt hi]]", createBranch = true, workingBranch = "w/nodes-" + harness, permissionMode = "approval" });
@@ -168,18 +157,7 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
     public async Task MessagesAndFinishSentToNodeA_ReachTheHarnessOnNodeB(string harness)
     {
         await using var model = await Mogplex.Testing.ModelStandIn.ModelStandInServer.StartAsync();
-        await using var nodes = await StartNodesAsync(
-            new() { ["RateLimits:RequestsPerWindow"] = "100000" },
-            b: new()
-            {
-                ["Runs:Workers"] = "true",
-                ["Sandbox:Isolation"] = "bwrap",
-                ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
-                ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",
-                ["Harnesses:Codex:Secrets:MODEL_KEY"] = "stand-in-key",
-                ["Harnesses:ClaudeCode:BaseUrl"] = model.AnthropicBaseUrl,
-                ["Harnesses:ClaudeCode:Secrets:ANTHROPIC_API_KEY"] = "stand-in-key",
-            });
+        await using var nodes = await StartHarnessNodesAsync(model);
         var token = await nodes.A.CreateTokenAsync();
         var client = nodes.A.Client(token);
         var onB = nodes.B.Client(token);
@@ -210,6 +188,20 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
             r => r.GetProperty("awaiting").GetString() == "input" && r.GetProperty("turns").GetInt32() == turns,
             TimeSpan.FromSeconds(90),
             $"run {runId} to wait for input after turn {turns}");
+
+    /// <summary>Two nodes where only B runs harnesses: both real CLIs on <paramref name="model"/>, in bubblewrap.</summary>
+    private Task<Nodes> StartHarnessNodesAsync(Mogplex.Testing.ModelStandIn.ModelStandInServer model) => StartNodesAsync(
+        new() { ["RateLimits:RequestsPerWindow"] = "100000" },
+        b: new()
+        {
+            ["Runs:Workers"] = "true",
+            ["Sandbox:Isolation"] = "bwrap",
+            ["Harnesses:Codex:BaseUrl"] = model.OpenAiBaseUrl,
+            ["Harnesses:Codex:ApiKeyVariable"] = "MODEL_KEY",
+            ["Harnesses:Codex:Secrets:MODEL_KEY"] = "stand-in-key",
+            ["Harnesses:ClaudeCode:BaseUrl"] = model.AnthropicBaseUrl,
+            ["Harnesses:ClaudeCode:Secrets:ANTHROPIC_API_KEY"] = "stand-in-key",
+        });
 
     private async Task<Nodes> StartNodesAsync(Dictionary<string, string?>? overrides = null, Dictionary<string, string?>? b = null)
     {
