@@ -207,6 +207,46 @@ public sealed class CockpitTmuxTests
         }
     }
 
+    /// <summary>
+    /// Every way the cockpit ends puts the terminal back as it was (<c>stty -a</c> before and after
+    /// equal) and exits 0 (quitting detaches): <c>/quit</c>, <c>Ctrl+C</c> twice, SIGTERM, SIGHUP.
+    /// The replay transport, so no server is needed: the exit paths are the app's, not the transport's.
+    /// </summary>
+    [Theory]
+    [InlineData("quit")]
+    [InlineData("ctrl-c-twice")]
+    [InlineData("TERM")]
+    [InlineData("HUP")]
+    public async Task EveryExitPath_RestoresTheTerminal(string how)
+    {
+        var replay = Path.Combine(Directory.CreateTempSubdirectory("mogplex-replay-").FullName, "run.jsonl");
+        await File.WriteAllTextAsync(replay, """{"runId":"run-exit","id":"e1","type":"assistant_message","message":"hello from the replay","createdAt":"2026-12-07T10:00:00Z","seq":1}""" + "\n", Ct);
+        await using var tmux = await Tmux.StartAsync(Path.GetDirectoryName(replay)!, new Dictionary<string, string>(), arguments: $"--events=jsonl < '{replay}'");
+        await tmux.WaitForAsync("hello from the replay");
+        switch (how)
+        {
+            case "quit":
+                await tmux.TypeAsync("/quit");
+                break;
+            case "ctrl-c-twice":
+                await tmux.KeysAsync("C-c");
+                await tmux.KeysAsync("C-c");
+                break;
+            default:
+                var pid = await tmux.CockpitPidAsync();
+                using (var kill = Process.Start("kill", ["-" + how, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                {
+                    await kill.WaitForExitAsync(Ct);
+                }
+
+                break;
+        }
+
+        await tmux.WaitForAsync("EXIT=0");
+        await tmux.WaitForAsync("STTY=same");
+        Directory.Delete(Path.GetDirectoryName(replay)!, recursive: true);
+    }
+
     private static string RunGit(string repo, params string[] args) => InteractiveRestartTests.Git(repo, args);
 
     private static bool Alive(int pid)
@@ -253,7 +293,7 @@ public sealed class CockpitTmuxTests
         /// <summary>The <c>HOME</c> the cockpit ran with (<c>MOGPLEX_HOME</c> is its <c>.mogplex</c>).</summary>
         public string Home { get; }
 
-        public static async Task<Tmux> StartAsync(string root, IReadOnlyDictionary<string, string> env, string? workingDirectory = null, string? home = null)
+        public static async Task<Tmux> StartAsync(string root, IReadOnlyDictionary<string, string> env, string? workingDirectory = null, string? home = null, string arguments = "")
         {
             var folder = Directory.CreateTempSubdirectory("mogplex-cockpit-").FullName;
             var ownsHome = home is null;
@@ -267,7 +307,7 @@ public sealed class CockpitTmuxTests
                 unset MOGPLEX_DEV NO_COLOR MOGPLEX_URL MOGPLEX_API_KEY MOGPLEX_TRANSPORT
                 {exports}
                 stty -a > '{folder}/before'
-                '{MogplexCli.BinaryPath}'
+                (echo $BASHPID > '{folder}/pid'; exec '{MogplexCli.BinaryPath}' {arguments})
                 echo "EXIT=$?"
                 stty -a > '{folder}/after'
                 cmp -s '{folder}/before' '{folder}/after' && echo STTY=same || echo STTY=different
@@ -284,6 +324,9 @@ public sealed class CockpitTmuxTests
             await RunAsync("send-keys", "-t", "cockpit", "-l", line);
             await RunAsync("send-keys", "-t", "cockpit", "Enter");
         }
+
+        /// <summary>The pid of the <c>mogplex</c> the session runs.</summary>
+        public async Task<int> CockpitPidAsync() => int.Parse((await File.ReadAllTextAsync(Path.Combine(_folder, "pid"), Ct)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
         public async Task KeysAsync(string keys) => await RunAsync("send-keys", "-t", "cockpit", keys);
 
