@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using Mogplex.Contracts.Json;
 using Mogplex.Contracts.Runs;
 using Mogplex.EndToEnd.Tests.Infrastructure;
 
@@ -171,7 +173,8 @@ public sealed class SandboxServerUserTests
 
     /// <summary>
     /// A run that makes its sandbox hard to remove (folders without permissions, a read-only tree,
-    /// a tree deeper than PATH_MAX) still has it removed when the sandbox stops: as root, and as an
+    /// a tree deeper than PATH_MAX) and plants links to a folder of the host still has it removed
+    /// when the sandbox stops, and what the links point to is left alone: as root, and as an
     /// unprivileged server, for which the permissions really bind.
     /// </summary>
     [Theory]
@@ -181,7 +184,14 @@ public sealed class SandboxServerUserTests
         var (mogplexd, server, client, repoId) = await StartAsync(user);
         await using var _ = mogplexd;
         using var __ = client;
+
+        // Links to a folder elsewhere on the host, writable by anyone: the removal must not follow them.
+        var outside = Directory.CreateTempSubdirectory("mogplex-outside-").FullName;
+        File.SetUnixFileMode(outside, (UnixFileMode)0b111_111_111);
+        await File.WriteAllTextAsync(Path.Combine(outside, "keep.txt"), "keep", TestContext.Current.CancellationToken);
+        mogplexd.OnDispose(() => Directory.Delete(outside, recursive: true));
         var script = string.Join('\n',
+            $"ln -s '{outside}' ../home/out && ln -s '{outside}/keep.txt' ../home/keep-link && ln -s '{outside}' linked-folder",
             "mkdir -p ../home/locked/inner && touch ../home/locked/inner/f && chmod 000 ../home/locked/inner ../home/locked",
             "mkdir -p ../home/ro/a/b && touch ../home/ro/a/b/f && chmod -R a-w ../home/ro",
             "(cd ../home && for i in $(seq 120); do mkdir -p d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d && cd d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d; done && touch f && chmod 000 ..)",
@@ -198,6 +208,7 @@ public sealed class SandboxServerUserTests
 
         Assert.Equal(System.Net.HttpStatusCode.OK, stop.StatusCode);
         Assert.False(Directory.Exists(folder), "the obstructed sandbox folder is still there");
+        Assert.Equal("keep", await File.ReadAllTextAsync(Path.Combine(outside, "keep.txt"), TestContext.Current.CancellationToken));
         Assert.Equal(0, await server.StopAsync());
     }
 
@@ -217,6 +228,113 @@ public sealed class SandboxServerUserTests
         Assert.Contains("'sparse.bin'", run.Error, StringComparison.Ordinal);
         Assert.Contains("Delivery:MaxFileBytes", run.Error, StringComparison.Ordinal);
         Assert.Equal(0, await server.StopAsync());
+    }
+
+    /// <summary>
+    /// With network <c>model</c> (the default) the egress proxy the server runs for the sandbox lets
+    /// an allowed host through and refuses any other, naming it in a <c>log</c> event: whoever the
+    /// server runs as (an unprivileged server makes the network namespace in its own user namespace).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ServerUsers))]
+    public async Task Egress_AnAllowedHostIsReachedAnyOtherIsRefusedAndLogged(string user)
+    {
+        using var allowed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        allowed.Start();
+        var allowedPort = ((System.Net.IPEndPoint)allowed.LocalEndpoint).Port;
+        using var other = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        other.Start();
+        var otherPort = ((System.Net.IPEndPoint)other.LocalEndpoint).Port;
+        var (mogplexd, server, client, repoId) = await StartAsync(user, new Dictionary<string, string?>
+        {
+            ["MOGPLEXD_Sandbox__Network"] = "model",
+            ["MOGPLEXD_Sandbox__AllowedHosts__0"] = $"127.0.0.1:{allowedPort}",
+        });
+        await using var _ = mogplexd;
+        using var __ = client;
+        var script = string.Join('\n',
+            "curl -s -o /dev/null -m 5 https://registry.example.invalid/ ; echo registry-tried",
+            $"curl -s -o /dev/null -m 3 --noproxy '' -x \"$HTTP_PROXY\" http://127.0.0.1:{otherPort}/ ; echo other-tried",
+            $"curl -s -o /dev/null -m 3 --noproxy '' -x \"$HTTP_PROXY\" http://127.0.0.1:{allowedPort}/ ; echo allowed-tried",
+            "echo done");
+
+        var accepted = allowed.AcceptSocketAsync(TestContext.Current.CancellationToken);
+        var runId = await ExecRuns.StartRunAsync(client, repoId, script, "egress-" + user);
+        var run = await ExecRuns.WaitForStatusAsync(client, runId, RunStatuses.IsTerminal);
+        var messages = (await ExecRuns.EventsAsync(client, runId)).Select(e => e.Message ?? "").ToList();
+
+        Assert.True(run.Status == RunStatuses.Success, $"{run.Status}: {run.Error}\n{string.Join('\n', messages)}");
+        Assert.Contains("done", messages);
+        Assert.Contains(messages, m => m.StartsWith("Refused a connection to registry.example.invalid:443", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"Refused a connection to 127.0.0.1:{otherPort}", StringComparison.Ordinal));
+        Assert.False(other.Pending(), "a host that is not allowed was reached through the egress proxy");
+        Assert.True(accepted.IsCompleted, "an allowed host was not reached through the egress proxy");
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    public static TheoryData<string, string> UsersAndIsolations()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var user in Environment.IsPrivilegedProcess ? new[] { "root", "unprivileged" } : ["self"])
+        {
+            data.Add(user, "none");
+            data.Add(user, "bwrap");
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// A run that replaces its home by a link to a folder elsewhere on the host (writable by
+    /// anyone, so that following it would work) never makes the server create there: the next run
+    /// of that sandbox gets a real home, whoever the server runs as, confined or not.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(UsersAndIsolations))]
+    public async Task PlantedHomeLink_IsNeverFollowed_TheNextRunGetsARealHome(string user, string isolation)
+    {
+        var (mogplexd, server, client, repoId) = await StartAsync(user, new Dictionary<string, string?> { ["MOGPLEXD_Sandbox__Isolation"] = isolation });
+        await using var _ = mogplexd;
+        using var __ = client;
+        var outside = Directory.CreateTempSubdirectory("mogplex-outside-").FullName;
+        File.SetUnixFileMode(outside, (UnixFileMode)0b111_111_111);
+        try
+        {
+            var branch = $"w/home-link-{user}-{isolation}";
+            var first = await ExecRuns.WaitTerminalAsync(client, await StartOnBranchAsync(client, repoId, $"cd .. && rm -rf home && ln -s '{outside}' home && echo planted", branch, "plant"));
+
+            // Confined, the home is a mount point in a folder the harness cannot write: the plant
+            // itself fails. Unconfined, it succeeds, and the server must not follow it.
+            Assert.True(first.Status == (isolation == "none" ? RunStatuses.Success : RunStatuses.Failed), $"{first.Status}: {first.Error}");
+            var probe = "if [ -L ../home ]; then echo home=link; elif [ -d ../home ]; then echo home=dir; else echo home=missing; fi";
+            var second = await ExecRuns.WaitTerminalAsync(client, await StartOnBranchAsync(client, repoId, probe, branch, "probe"));
+            var messages = (await ExecRuns.EventsAsync(client, second.RunId)).Select(e => e.Message ?? "").ToList();
+
+            Assert.True(second.Status == RunStatuses.Success, $"{second.Status}: {second.Error}\n{string.Join('\n', messages)}");
+            Assert.Equal(first.SandboxRecordId, second.SandboxRecordId);
+            Assert.Contains("home=dir", messages);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+            Assert.Equal(0, await server.StopAsync());
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    /// <summary>Starts an exec run on <paramref name="branch"/> (made if missing, so two runs share a sandbox).</summary>
+    private static async Task<string> StartOnBranchAsync(HttpClient client, string repoId, string script, string branch, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Curl.ApiBase + "/runs", UriKind.Relative))
+        {
+            Content = JsonContent.Create(
+                new StartRunRequest { RepoId = repoId, Prompt = script, Harness = "exec", WorkingBranch = branch, CreateBranch = true },
+                MogplexJsonContext.Default.StartRunRequest),
+        };
+        request.Headers.Add("Idempotency-Key", branch + "/" + key);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync(MogplexJsonContext.Default.ApiEnvelopeStartedRun, TestContext.Current.CancellationToken))!.Data.RunId;
     }
 
     /// <summary>Unconfined runs die with nothing to end them: a restarted server ends every process a killed one left.</summary>
