@@ -42,12 +42,24 @@ public sealed class CliContext : IDisposable
     /// <summary>A stream silent for this long (the server sends a keep-alive every 15 s) is treated as dropped.</summary>
     public TimeSpan StreamIdleLimit { get; init; } = TimeSpan.FromSeconds(45);
 
-    public MogplexClient Client()
+    public MogplexClient Client() => Client(signedOutIsFine: false);
+
+    /// <summary>The client; with <paramref name="signedOutIsFine"/> (the cockpit, which has a sign-in screen) a missing token gives a client without one instead of exit 64.</summary>
+    public MogplexClient Client(bool signedOutIsFine)
     {
         if (_client is null)
         {
             var address = Settings.Address();
-            var token = Settings.Token();
+            string token;
+            try
+            {
+                token = Settings.Token();
+            }
+            catch (ExitCodeException ex) when (signedOutIsFine && ex.ExitCode == ExitCodes.Unauthorized && ex.Message == CliSettings.NotAuthenticated)
+            {
+                token = "";
+            }
+
             if (Settings.TokenIssuedFor is { } issued && !SameServer(issued, address.Display))
             {
                 // Not an error (a token may be valid on several servers), but worth a line: the

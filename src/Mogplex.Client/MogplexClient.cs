@@ -27,7 +27,7 @@ public sealed class MogplexClient : IDisposable
     private const int FirstReadBuffer = 64 * 1024;
 
     private readonly HttpClient _http;
-    private readonly string _token;
+    private string _token;
 
     public MogplexClient(HttpClient http, ServerAddress address, string token, TimeSpan? requestTimeout = null)
     {
@@ -42,6 +42,12 @@ public sealed class MogplexClient : IDisposable
 
     public ServerAddress Address { get; }
 
+    /// <summary>Whether requests carry a token (a signed-out cockpit's client has none until <see cref="UseToken"/>).</summary>
+    public bool HasToken => Volatile.Read(ref _token).Length > 0;
+
+    /// <summary>Sends <paramref name="token"/> from the next request on (<c>/login</c>, <c>/logout</c> in the cockpit; empty: none); returns the one it replaces.</summary>
+    public string UseToken(string token) => Interlocked.Exchange(ref _token, token);
+
     /// <summary>How long a plain request may take, headers and body.</summary>
     public TimeSpan RequestTimeout { get; }
 
@@ -55,7 +61,10 @@ public sealed class MogplexClient : IDisposable
     {
         var path = relative + QueryString(query);
         var request = new HttpRequestMessage(method, Address.ApiUri(path));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        if (Volatile.Read(ref _token) is { Length: > 0 } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
         return request;
     }
 

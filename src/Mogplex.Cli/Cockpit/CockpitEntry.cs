@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Hex1b;
+using Mogplex.Cli.Cockpit.Files;
 using Mogplex.Cli.Cockpit.Transport;
 using Mogplex.Cli.Cockpit.Ui;
 using Mogplex.Cli.Terminal;
@@ -28,6 +29,24 @@ public static class CockpitEntry
             return ExitCodes.Usage;
         }
 
+        // The daemon's Unix socket (MOGPLEX_DAEMON_SOCKET) is the same as MOGPLEX_URL=unix:<path>; MOGPLEX_URL wins.
+        var environment = context.Environment;
+        using var socketContext = NullIfEmpty(environment("MOGPLEX_URL")) is null && NullIfEmpty(environment("MOGPLEX_DAEMON_SOCKET")) is { } socket
+            ? new CliContext(terminal, name => name == "MOGPLEX_URL" ? "unix:" + socket : environment(name), context.Time)
+            {
+                PollInterval = context.PollInterval,
+                ReconnectPatience = context.ReconnectPatience,
+                StreamIdleLimit = context.StreamIdleLimit,
+            }
+            : null;
+        context = socketContext ?? context;
+
+        if (args.Contains("--logout"))
+        {
+            // Forget the stored token, then start: the daemon transport opens on its sign-in line.
+            _ = AuthFile.Remove(context.Settings.Home());
+        }
+
         var chosen = context.Environment("MOGPLEX_TRANSPORT");
         var attach = Attach(args) ?? NullIfEmpty(context.Environment("MOGPLEX_ATTACH_RUN_ID"));
         var stdio = args.Contains("--events=jsonl") || chosen == "stdio" || (terminal.IsInputRedirected && chosen is null or "");
@@ -49,15 +68,16 @@ public static class CockpitEntry
 
             await using (local)
             {
-                return await RunAsync(local, context.Time, ct);
+                var slug = local.ProjectSlug;
+                return await RunAsync(local, context.Time, ct, Home(context, () => slug));
             }
         }
 
         if (daemon)
         {
             var follow = new Mogplex.Client.Streaming.FollowOptions(context.Time, context.PollInterval, context.StreamIdleLimit, context.ReconnectPatience);
-            await using var remote = new DaemonTransport(context.Client(), follow, attach, NullIfEmpty(context.Environment("MOGPLEX_REPO_ID")));
-            return await RunAsync(remote, context.Time, ct);
+            await using var remote = new DaemonTransport(context.Client(signedOutIsFine: true), follow, attach, NullIfEmpty(context.Environment("MOGPLEX_REPO_ID")));
+            return await RunAsync(remote, context.Time, ct, Home(context, () => CockpitHome.SlugOf(Environment.CurrentDirectory)));
         }
 
         var events = TtyInput.SwapStdin();
@@ -71,6 +91,9 @@ public static class CockpitEntry
         return await RunAsync(transport, context.Time, ct);
     }
 
+    private static CockpitHome Home(CliContext context, Func<string?> slug) =>
+        new(context.Settings.Home(), slug) { TokenFromEnvironment = NullIfEmpty(context.Environment("MOGPLEX_API_KEY")) is not null };
+
     private static string? Attach(string[] args)
     {
         var at = Array.IndexOf(args, "--attach");
@@ -81,7 +104,7 @@ public static class CockpitEntry
 
     /// <summary>The cockpit on the real terminal until quit; SIGTERM and SIGHUP end it the same way (the terminal restored).</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public static async Task<int> RunAsync(ICockpitTransport transport, TimeProvider time, CancellationToken ct)
+    public static async Task<int> RunAsync(ICockpitTransport transport, TimeProvider time, CancellationToken ct, CockpitHome? home = null)
     {
         // The terminal's keys and a piped stdin are read with blocking reads, each holding a pool
         // thread for as long as the cockpit runs; with the pool's minimum (one per core) that left
@@ -91,8 +114,8 @@ public static class CockpitEntry
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
-        await using var screen = new UnixTerminalPresentation();
-        var app = new CockpitApp(transport, time, () => screen.Height);
+        await using var screen = new UnixTerminalPresentation(bell: Environment.GetEnvironmentVariable("MOGPLEX_BELL") is not ("off" or "0"));
+        var app = new CockpitApp(transport, time, () => screen.Height, home, screen);
         await app.RunAsync(Hex1bTerminal.CreateBuilder().WithPresentation(screen), stop.Token);
         return ExitCodes.Success;
 

@@ -19,8 +19,10 @@ namespace Mogplex.Cli.Cockpit.Transport;
 /// stream of cockpit events. Commands are the API's routes; a refusal comes back as its message,
 /// and a server without the interactive routes says so.
 /// </summary>
-public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, string? attachRunId, string? onlyRepoId) : ICockpitTransport
+public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, string? attachRunId, string? onlyRepoId) : ICockpitTransport, ICockpitSignIn
 {
+    private TaskCompletionSource _signedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public static readonly TimeSpan ListInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How many of the newest runs are shown and followed.</summary>
@@ -66,6 +68,7 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
                         Prompt = start.Prompt,
                         Interactive = true,
                         PermissionMode = start.PermissionMode,
+                        Permissions = start.Permissions,
                         Harness = start.Harness,
                         // A branch of its own: never the branch someone has checked out, and two runs do not wait for each other.
                         CreateBranch = true,
@@ -106,6 +109,35 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
             return "the server could not be reached: " + ex.Message;
         }
     }
+
+    public string Address => client.Address.Display;
+
+    public bool SignedIn => client.HasToken;
+
+    public async Task<string?> SignInAsync(string token, CancellationToken ct)
+    {
+        var before = client.UseToken(token);
+        try
+        {
+            _ = await client.Runs.ListAsync(_onlyRepo, status: null, limit: 1, cursor: null, ct);
+        }
+        catch (ApiException ex) when (ex.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            client.UseToken(before);
+
+            return $"the server refused this token ({ex.Message}): nothing was stored";
+        }
+        catch (Exception ex) when (ex is ApiException or ServerUnreachableException or HttpRequestException or JsonException)
+        {
+            client.UseToken(before);
+            return $"the token could not be checked ({ex.Message}): nothing was stored";
+        }
+
+        Interlocked.Exchange(ref _signedIn, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return null;
+    }
+
+    public void SignOut() => _ = client.UseToken("");
 
     /// <summary>What a server without the interactive routes (the hosted service) answers.</summary>
     public const string NotInteractiveHere = "this server has no interactive runs (approvals and follow-ups are not available here)";
@@ -165,8 +197,10 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
             }
             catch (ApiException ex) when (ex.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                Publish(new CockpitEvent.HealthChanged(TransportHealth.Offline, ex.Message));
-                return;
+                // Until a person signs in (/login): then the list is asked for again at once.
+                Publish(new CockpitEvent.HealthChanged(TransportHealth.Offline, (client.HasToken ? ex.Message : "not signed in") + ": /login"));
+                await Volatile.Read(ref _signedIn).Task.WaitAsync(ct);
+                continue;
             }
             catch (Exception ex) when (ex is ApiException or ServerUnreachableException or HttpRequestException or JsonException)
             {

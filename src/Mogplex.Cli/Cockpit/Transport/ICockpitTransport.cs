@@ -1,4 +1,5 @@
 using Mogplex.Cli.Cockpit.State;
+using Mogplex.Contracts.Runs;
 
 namespace Mogplex.Cli.Cockpit.Transport;
 
@@ -24,8 +25,13 @@ public abstract record CockpitCommand
     {
     }
 
-    /// <summary>A new interactive run; on <paramref name="RepoId"/> when the cockpit knows one (the selected run's); with <paramref name="Harness"/> and in <paramref name="PermissionMode"/> (<c>auto</c>, <c>approval</c>), each null for the server's default.</summary>
-    public sealed record StartRun(string Prompt, string? RepoId = null, string? PermissionMode = null, string? Harness = null) : CockpitCommand;
+    /// <summary>
+    /// A new interactive run; on <paramref name="RepoId"/> when the cockpit knows one (the selected
+    /// run's); with <paramref name="Harness"/>, in <paramref name="PermissionMode"/> (<c>auto</c>,
+    /// <c>approval</c>) and with the rules of the permissions files (<paramref name="Permissions"/>),
+    /// each null for the server's default.
+    /// </summary>
+    public sealed record StartRun(string Prompt, string? RepoId = null, string? PermissionMode = null, string? Harness = null, PermissionRules? Permissions = null) : CockpitCommand;
 
     public sealed record SendMessage(string RunId, string Text, bool Steer) : CockpitCommand;
 
@@ -36,4 +42,19 @@ public abstract record CockpitCommand
     public sealed record Cancel(string RunId) : CockpitCommand;
 
     public sealed record Decide(string RunId, string ApprovalId, bool Approve, string? Reason) : CockpitCommand;
+}
+
+/// <summary>A transport that signs in with a token a person gives (the daemon transport; the process transport makes its own).</summary>
+public interface ICockpitSignIn
+{
+    /// <summary>The server, as <c>auth.json</c> records it.</summary>
+    string Address { get; }
+
+    bool SignedIn { get; }
+
+    /// <summary>Uses <paramref name="token"/> when the server takes it (null); the reason it does not, otherwise (the previous token is kept then).</summary>
+    Task<string?> SignInAsync(string token, CancellationToken ct);
+
+    /// <summary>Sends no token from now on.</summary>
+    void SignOut();
 }

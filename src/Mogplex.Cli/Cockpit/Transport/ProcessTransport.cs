@@ -28,9 +28,13 @@ public sealed class ProcessTransport : ICockpitTransport
     private readonly MogplexClient _client;
     private readonly string _data;
 
-    private ProcessTransport(DaemonTransport inner, MogplexClient client, string data) => (_inner, _client, _data) = (inner, client, data);
+    private ProcessTransport(DaemonTransport inner, MogplexClient client, string data, string projectSlug) =>
+        (_inner, _client, _data, ProjectSlug) = (inner, client, data, projectSlug);
 
     public string Name => "process";
+
+    /// <summary>The slug of the repository this server is for (its permissions file is <c>projects/&lt;slug&gt;/</c>).</summary>
+    public string ProjectSlug { get; }
 
     /// <summary>Finds or starts the repository's server (provisioning it on first use); the reason it could not, otherwise.</summary>
     public static async Task<(ProcessTransport? Transport, string? Error)> OpenAsync(CliContext context, CancellationToken ct)
@@ -73,7 +77,7 @@ public sealed class ProcessTransport : ICockpitTransport
         }
 
         var follow = new FollowOptions(context.Time, context.PollInterval, context.StreamIdleLimit, context.ReconnectPatience);
-        return (new ProcessTransport(new DaemonTransport(client, follow, attachRunId: null, repoId.Value), client, data), null);
+        return (new ProcessTransport(new DaemonTransport(client, follow, attachRunId: null, repoId.Value), client, data, Slug(repo)), null);
     }
 
     public IAsyncEnumerable<CockpitEvent> ReadAsync(CancellationToken ct) => _inner.ReadAsync(ct);
@@ -107,12 +111,7 @@ public sealed class ProcessTransport : ICockpitTransport
     }
 
     /// <summary>The folder name for a repository: its name and a hash of its path (two repositories of one name stay apart).</summary>
-    public static string Slug(string repo)
-    {
-        var name = new string([.. Path.GetFileName(repo).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repo)))[..12];
-        return $"{(name.Length == 0 ? "repo" : name)}-{hash}";
-    }
+    public static string Slug(string repo) => Files.CockpitHome.Slug(repo);
 
     /// <summary><c>MOGPLEXD_PATH</c>, else <c>mogplexd</c> beside this executable, else on PATH.</summary>
     private static string Server(CliContext context)

@@ -1,6 +1,7 @@
 using Hex1b;
 using Hex1b.Input;
 using Hex1b.Widgets;
+using Mogplex.Cli.Cockpit.Files;
 using Mogplex.Cli.Cockpit.State;
 using Mogplex.Cli.Cockpit.Transport;
 
@@ -16,17 +17,28 @@ namespace Mogplex.Cli.Cockpit.Ui;
 /// <param name="transport">Where events come from and commands go.</param>
 /// <param name="time">For the double <c>Ctrl+C</c>.</param>
 /// <param name="height">The terminal's height in lines now (it can change: a resize).</param>
-public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<int> height)
+/// <param name="home">Where the permissions files are (null: none, the permission mode is this session's only).</param>
+/// <param name="signals">The terminal's title and bell: the number of runs that need you, and a ring when it rises.</param>
+public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<int> height, CockpitHome? home = null, ITerminalSignals? signals = null)
 {
     public static readonly TimeSpan DoubleCtrlC = TimeSpan.FromSeconds(1.5);
 
     private readonly Lock _gate = new();
     private readonly TextBoxState _composer = new();
+
+    /// <summary>The sign-in line's box: always empty; what is typed goes to <see cref="_secret"/>, never on screen.</summary>
+    private readonly TextBoxState _secretBox = new();
+    private readonly System.Text.StringBuilder _secret = new();
     private CockpitView _view = new(transport.Name);
     private Hex1bApp? _app;
     private DateTimeOffset? _lastCtrlC;
     private CancellationTokenSource? _stop;
     private bool _composerFocused;
+    private readonly Lock _signalGate = new();
+    private readonly List<string> _history = [];
+    private int _historyAt;
+    private string _draft = "";
+    private int? _needsYou;
 
     public CockpitView View
     {
@@ -44,6 +56,17 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _stop = stop;
+        if (transport is ICockpitSignIn { SignedIn: false } signIn)
+        {
+            Change(v => v with { LoginOpen = true, LoginServer = signIn.Address, Notice = "not signed in: paste a token of this server (mogplexd token create), or Esc" });
+        }
+
+        if (home is not null)
+        {
+            // After the first paint: finding the repository starts git.
+            _ = Task.Run(() => Change(v => v with { Permissions = home.Permissions() }), stop.Token);
+        }
+
         await using var built = builder.WithHex1bApp(
             (Hex1bAppOptions o) => o.EnableDefaultCtrlCExit = false,
             (Hex1bApp app) =>
@@ -100,7 +123,7 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
     }
 
     private Hex1bWidget Screen(RootContext ctx) =>
-        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer)
+        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer, LoginBox, new ComposerKeys(History, () => _ = SteerAsync(_composer.Text), ComposerChanged, Quit))
             .InputBindings(b =>
             {
                 b.Ctrl().Key(Hex1bKey.C).Global().Action(CtrlC, "Interrupt the turn; twice: quit");
@@ -118,6 +141,135 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                     b.Key(Hex1bKey.R).Global().Action(() => _ = DecideAsync(approve: false, allOfTheRun: false), "Reject");
                 }
             });
+
+    /// <summary>
+    /// The sign-in line: a text box whose own bindings are all replaced, so that typed and pasted
+    /// text goes to <see cref="_secret"/> and the box stays empty (the token is never drawn, only
+    /// a dot per character in the key hints).
+    /// </summary>
+    private Hex1bWidget LoginBox(WidgetContext<VStackWidget> v) =>
+        v.TextBox().State(_secretBox)
+            .OnPaste(async e => AppendSecret(await e.Paste.ReadToEndAsync(4096, _stop?.Token ?? CancellationToken.None)))
+            .InputBindings(b =>
+            {
+                b.RemoveAll();
+                b.AnyCharacter().Action(AppendSecret, "Type the token");
+                b.Key(Hex1bKey.Backspace).Action(() => EditSecret(s => s.Length = Math.Max(0, s.Length - 1)), "Erase");
+                b.Key(Hex1bKey.Enter).Action(() => _ = SignInAsync(), "Sign in");
+                b.Key(Hex1bKey.Escape).Action(() => CloseLogin("sign-in cancelled (/login opens it again)"), "Cancel");
+            });
+
+    private void AppendSecret(string text) => EditSecret(s => s.Append(text.AsSpan(0, Math.Min(text.Length, Math.Max(0, 4096 - s.Length)))));
+
+    private void EditSecret(Action<System.Text.StringBuilder> edit)
+    {
+        int length;
+        lock (_gate)
+        {
+            edit(_secret);
+            length = _secret.Length;
+        }
+
+        _secretBox.Text = "";
+        Change(v => v.LoginLength == length ? v : v with { LoginLength = length });
+    }
+
+    private string TakeSecret()
+    {
+        string token;
+        lock (_gate)
+        {
+            token = _secret.ToString();
+            _secret.Clear();
+        }
+
+        Change(v => v with { LoginLength = 0 });
+        return token.Trim();
+    }
+
+    private void CloseLogin(string? notice)
+    {
+        _ = TakeSecret();
+        _composerFocused = false;
+        Change(v => v with { LoginOpen = false });
+        Notice(notice);
+    }
+
+    /// <summary><c>/login</c>: the daemon transport takes a token a person gives; the others say why there is nothing to sign in to.</summary>
+    private void OpenLogin()
+    {
+        if (transport is not ICockpitSignIn signIn)
+        {
+            Notice(transport.Name == "process"
+                ? "this cockpit's private mogplexd signs in by itself; /login is for a running mogplexd (MOGPLEX_URL or MOGPLEX_DAEMON_SOCKET)"
+                : "a replay has no server to sign in to");
+            return;
+        }
+
+        _composerFocused = false;
+        Change(v => v with { LoginOpen = true, LoginServer = signIn.Address });
+        Notice("paste or type a token of this server, then Enter (Esc cancels); it is stored in auth.json (0600)");
+    }
+
+    /// <summary>Checks the token with the server, then stores it in <c>auth.json</c>; a refused token is not stored and the line stays open.</summary>
+    private async Task SignInAsync()
+    {
+        var token = TakeSecret();
+        if (transport is not ICockpitSignIn signIn)
+        {
+            CloseLogin(null);
+            return;
+        }
+
+        if (token.Length == 0)
+        {
+            Notice("paste or type the token first (Esc cancels)");
+            return;
+        }
+
+        if (token.Any(c => c <= ' ' || c > '~'))
+        {
+            Notice("a token has no spaces, control or non-ASCII characters: nothing was stored, try again");
+            return;
+        }
+
+        Notice("checking the token with " + Terminal.Text.OneLine(signIn.Address) + "…");
+        var refused = await signIn.SignInAsync(token, _stop?.Token ?? CancellationToken.None);
+        if (refused is not null)
+        {
+            Notice(Terminal.Text.OneLine(refused));
+            return;
+        }
+
+        var stored = home is null ? "no home folder to store it in" : AuthFile.Store(home.Home, token, signIn.Address);
+        CloseLogin(stored is null
+            ? $"signed in to {Terminal.Text.OneLine(signIn.Address)}; the token is stored in {AuthFile.PathIn(home!.Home)}"
+            : $"signed in for this session only: {Terminal.Text.OneLine(stored)}");
+    }
+
+    /// <summary><c>/logout</c>: the stored token is removed, the daemon transport sends none from now on, and the sign-in line opens.</summary>
+    private void Logout()
+    {
+        if (home is null)
+        {
+            Notice("nothing to sign out of here");
+            return;
+        }
+
+        var removed = AuthFile.Remove(home.Home);
+        var what = removed ? $"the token was removed from {AuthFile.PathIn(home.Home)}" : $"no token was stored in {AuthFile.PathIn(home.Home)}";
+        var environment = home.TokenFromEnvironment ? "; MOGPLEX_API_KEY is still set in your environment: unset it too" : "";
+        if (transport is ICockpitSignIn signIn)
+        {
+            signIn.SignOut();
+            _composerFocused = false;
+            Change(v => v with { LoginOpen = true, LoginServer = signIn.Address });
+            Notice($"signed out: {what}{environment}");
+            return;
+        }
+
+        Notice($"signed out: {what}{environment} (this cockpit's private mogplexd keeps its own token)");
+    }
 
     /// <summary>Answers the first waiting approval (or all of its run's): never on the cockpit's own, only from a key a person pressed.</summary>
     private async Task DecideAsync(bool approve, bool allOfTheRun)
@@ -138,15 +290,114 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         }
     }
 
+    /// <summary>The composer's text changed: its height, and what a slash command being typed would be.</summary>
+    private void ComposerChanged(string text)
+    {
+        var lines = Math.Min(CockpitView.MaxComposerLines, text.Count(c => c == '\n') + 1);
+        var hint = SlashCommands.Hint(text);
+        Change(v => v.ComposerLines == lines && v.Hint == hint ? v : v with { ComposerLines = lines, Hint = hint });
+    }
+
+    /// <summary>
+    /// <c>↑</c> (-1) / <c>↓</c> (+1): what was sent before, this session's; what was being typed
+    /// comes back after the newest. In a text of several lines they move between its lines.
+    /// </summary>
+    private void History(int step)
+    {
+        if (_composer.Text.Contains('\n', StringComparison.Ordinal))
+        {
+            if (step < 0)
+            {
+                _composer.MoveUp();
+            }
+            else
+            {
+                _composer.MoveDown();
+            }
+
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_historyAt == _history.Count)
+            {
+                _draft = _composer.Text;
+            }
+
+            var at = Math.Clamp(_historyAt + step, 0, _history.Count);
+            if (at == _historyAt)
+            {
+                return;
+            }
+
+            _historyAt = at;
+            _composer.Text = at == _history.Count ? _draft : _history[at];
+        }
+
+        ComposerChanged(_composer.Text);
+        _app?.Invalidate();
+    }
+
+    private void Remember(string text)
+    {
+        lock (_gate)
+        {
+            if (_history.Count == 0 || _history[^1] != text)
+            {
+                _history.Add(text);
+                if (_history.Count > MaxHistory)
+                {
+                    _history.RemoveAt(0);
+                }
+            }
+
+            _historyAt = _history.Count;
+            _draft = "";
+        }
+    }
+
+    /// <summary>How many sent texts <c>↑</c> reaches back.</summary>
+    public const int MaxHistory = 200;
+
+    /// <summary><c>Ctrl+S</c> or <c>/steer &lt;text&gt;</c>: the text steers the selected interactive run's turn (sent at once, not queued).</summary>
+    private async Task SteerAsync(string text)
+    {
+        var trimmed = text.Trim();
+        var run = View.State.Selected;
+        if (run is not { Interactive: true, IsTerminal: false })
+        {
+            Notice("steering needs an open interactive run selected (↑/↓ in the rail)");
+            return;
+        }
+
+        if (trimmed.Length == 0)
+        {
+            Notice("type what to steer with, then Ctrl+S");
+            return;
+        }
+
+        ClearComposer(trimmed);
+        await SendAsync(new CockpitCommand.SendMessage(run.Id, trimmed, Steer: true), "steered");
+    }
+
+    private void ClearComposer(string sent)
+    {
+        Remember(sent);
+        _composer.Text = "";
+        ComposerChanged("");
+    }
+
     /// <summary>What the composer sent: a slash command, a follow-up to the selected interactive run, or a new run.</summary>
     public async Task SubmitAsync(string text)
     {
-        _composer.Text = "";
         var trimmed = text.Trim();
         if (trimmed.Length == 0)
         {
             return;
         }
+
+        ClearComposer(trimmed);
 
         var view = View;
         if (trimmed.StartsWith('/'))
@@ -156,10 +407,66 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         }
 
         var run = view.State.Selected;
-        var command = run is { Interactive: true, IsTerminal: false }
-            ? new CockpitCommand.SendMessage(run.Id, trimmed, Steer: false)
-            : (CockpitCommand)new CockpitCommand.StartRun(trimmed, run?.RepoId, view.PermissionMode, view.Harness);
-        await SendAsync(command, command is CockpitCommand.StartRun ? "starting a run" : "sent");
+        if (run is { Interactive: true, IsTerminal: false })
+        {
+            await SendAsync(new CockpitCommand.SendMessage(run.Id, trimmed, Steer: false), "sent");
+            return;
+        }
+
+        await StartAsync(trimmed, run?.RepoId);
+    }
+
+    /// <summary>
+    /// Starts a run with the permissions files as they are now (read again each time): their mode
+    /// and every rule. A file that does not read cleanly keeps the run from starting (skipping it
+    /// could drop a deny rule); the notice says which file and what is wrong.
+    /// </summary>
+    private async Task StartAsync(string prompt, string? repoId)
+    {
+        var permissions = home?.Permissions() ?? ResolvedPermissions.None;
+        Change(v => v with { Permissions = permissions });
+        if (permissions.Error is { } error)
+        {
+            Notice("not started: " + Terminal.Text.OneLine(error));
+            return;
+        }
+
+        var view = View;
+        await SendAsync(new CockpitCommand.StartRun(prompt, repoId, permissions.Mode ?? view.PermissionMode, view.Harness, permissions.ToRequest()), "starting a run");
+    }
+
+    /// <summary><c>/permissions approval|auto</c>: written to the global file (this session's only when the cockpit has no home folder).</summary>
+    private void SetPermissionMode(string mode)
+    {
+        if (home is null)
+        {
+            Change(v => v with { PermissionMode = mode });
+            Notice($"runs started here from now on: permission mode {mode}");
+            return;
+        }
+
+        if (PermissionsFiles.WriteMode(home.GlobalPermissions, mode) is { } error)
+        {
+            Notice(Terminal.Text.OneLine(error));
+            return;
+        }
+
+        var permissions = home.Permissions();
+        Change(v => v with { Permissions = permissions });
+        Notice(permissions.ModeLayer is { Name: "project" } project && project.Mode != mode
+            ? $"permission mode {mode} written to {home.GlobalPermissions}; in this repository {project.Path} sets {project.Mode}, which wins"
+            : $"permission mode {mode} written to {home.GlobalPermissions}: runs started from now on get it");
+    }
+
+    /// <summary><c>/permissions</c>: the resolved mode and rules, each with its source file.</summary>
+    private void ShowPermissions(CockpitView view)
+    {
+        var permissions = home?.Permissions() ?? ResolvedPermissions.None;
+        Change(v => v with { Permissions = permissions });
+        var lines = home is null
+            ? [$"mode {view.PermissionMode ?? "the server's default"} (this session)"]
+            : permissions.Describe();
+        Notice(Terminal.Text.OneLine(string.Join(" · ", lines)) + " (/permissions approval|auto)");
     }
 
     private async Task SlashAsync(string line, CockpitView view)
@@ -174,14 +481,16 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                 Quit();
                 break;
             case "/help":
-                Notice("commands: /run <task> /attach <id> /permissions [approval|auto] /harness [name] /approvals /interrupt /finish /kill /clear /quit · keys: " + CockpitScreen.Keys);
+                Notice("commands: " + string.Join(" ", SlashCommands.All.Select(c => c.Name)) + " · keys: " + CockpitScreen.AllKeys);
                 break;
             case "/permissions" when rest is "approval" or "auto":
-                Change(v => v with { PermissionMode = rest });
-                Notice($"runs started here from now on: permission mode {rest}");
+                SetPermissionMode(rest);
+                break;
+            case "/permissions" when rest.Length > 0:
+                Notice($"/permissions takes approval or auto, not {Terminal.Text.OneLine(rest)} (nothing was changed)");
                 break;
             case "/permissions":
-                Notice($"runs started here: permission mode {view.PermissionMode ?? "the server's default"} (/permissions approval|auto)");
+                ShowPermissions(view);
                 break;
             case "/harness" when rest.Length > 0:
                 Change(v => v with { Harness = rest });
@@ -193,11 +502,20 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
             case "/approvals":
                 Drawer(open: true);
                 break;
+            case "/login":
+                OpenLogin();
+                break;
+            case "/logout":
+                Logout();
+                break;
             case "/clear":
                 Notice(null);
                 break;
             case "/run" when rest.Length > 0:
-                await SendAsync(new CockpitCommand.StartRun(rest, run?.RepoId, view.PermissionMode, view.Harness), "starting a run");
+                await StartAsync(rest, run?.RepoId);
+                break;
+            case "/steer" when rest.Length > 0:
+                await SteerAsync(rest);
                 break;
             case "/attach" when rest.Length > 0:
                 Select(view.State.Runs.Find(r => r.Id == rest || r.Id.EndsWith(rest, StringComparison.Ordinal))?.Id);
@@ -214,6 +532,9 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                 break;
             case "/kill":
                 await SendAsync(new CockpitCommand.Cancel(run!.Id), "cancel sent");
+                break;
+            case "/run" or "/steer" or "/attach":
+                Notice($"{name} needs an argument: {SlashCommands.All.First(c => c.Name == name).Help}");
                 break;
             default:
                 Notice($"unknown command {Terminal.Text.OneLine(name)} (nothing was sent): /help lists them");
@@ -305,6 +626,34 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         if (changed)
         {
             _app?.Invalidate();
+            Signal();
+        }
+    }
+
+    /// <summary>The title says how many runs need you; the bell rings once each time that number rises (not for the runs already there at start).</summary>
+    private void Signal()
+    {
+        if (signals is null)
+        {
+            return;
+        }
+
+        lock (_signalGate)
+        {
+            var state = View.State;
+            var now = state.NeedsYou;
+            if (now == _needsYou)
+            {
+                return;
+            }
+
+            var rose = _needsYou is { } before && now > before;
+            _needsYou = now;
+            signals.Title(ScreenText.Title(state));
+            if (rose)
+            {
+                signals.Bell();
+            }
         }
     }
 }

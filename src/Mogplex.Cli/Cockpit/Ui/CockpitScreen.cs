@@ -1,5 +1,6 @@
 using Hex1b;
 using Hex1b.Layout;
+using Hex1b.Input;
 using Hex1b.Widgets;
 using Mogplex.Cli.Cockpit.State;
 
@@ -12,18 +13,27 @@ namespace Mogplex.Cli.Cockpit.Ui;
 /// </summary>
 public static class CockpitScreen
 {
-    public const string Keys = "Enter send · /help · Tab focus · PgUp/PgDn scroll · Ctrl+O details · Ctrl+A approvals · Ctrl+C interrupt, twice quit";
+    /// <summary>The key hints line (what fits); <see cref="AllKeys"/> is what <c>/help</c> shows.</summary>
+    public const string Keys = "Enter send · Alt+Enter newline · ↑↓ history · Ctrl+S steer · Ctrl+A approvals · Ctrl+C interrupt, twice quit · /help";
+
+    public const string AllKeys = "Enter send · Alt+Enter new line · ↑/↓ history · Ctrl+S steer · Tab rail/composer (q in the rail quits) · ↑/↓ in the rail select · PgUp/PgDn scroll · Ctrl+End live · Ctrl+O details · Ctrl+A approvals · Ctrl+C interrupt, twice quit";
 
     public const string ApprovalKeys = "a approve · r reject · A approve all of this run · Esc close";
 
-    public static Hex1bWidget Build(RootContext ctx, CockpitView view, Action<string> submit, Action<string?> select, Hex1b.Widgets.TextBoxState composer)
+    /// <summary>The key hints while the sign-in line is open.</summary>
+    public static string LoginKeys(CockpitView view) =>
+        $"Sign in to {view.LoginServer ?? "the server"}: paste or type a token ({(view.LoginLength == 0 ? "nothing typed" : new string('•', Math.Min(view.LoginLength, 24)) + $" {view.LoginLength} characters")}) · Enter sign in · Esc cancel";
+
+    public static Hex1bWidget Build(
+        RootContext ctx, CockpitView view, Action<string> submit, Action<string?> select, Hex1b.Widgets.TextBoxState composer,
+        Func<WidgetContext<VStackWidget>, Hex1bWidget>? login = null, ComposerKeys? keys = null)
     {
         var state = view.State;
         var rail = ScreenText.Rail(state);
         var selectedLine = Math.Max(0, rail.ToList().FindIndex(l => l.RunId is not null && l.RunId == state.SelectedRunId));
         var expanded = view.ExpandAll ? state.Selected?.Timeline.Where(r => r.Detail is not null).Select(r => r.Seq).ToHashSet() ?? [] : [];
         var timeline = ScreenText.TimelineLines(state.Selected, view.TimelineHeight, view.Scroll, expanded);
-        var bottom = view.Notice ?? ScreenText.Alerts(state);
+        var bottom = view.Hint ?? view.Notice ?? ScreenText.Alerts(state, view.Permissions.Error is { } error ? "runs cannot start: " + Terminal.Text.OneLine(error) : null);
         return ctx.VStack(v =>
         [
             v.Text(ScreenText.Header(state, view.Transport)).Truncate(),
@@ -31,7 +41,15 @@ public static class CockpitScreen
             [
                 h.Border(h.List(rail.Select(l => l.Text).ToList())
                         .FocusedIndex(selectedLine)
-                        .OnFocusChanged(e => select(e.FocusedIndex >= 0 && e.FocusedIndex < rail.Count ? rail[e.FocusedIndex].RunId : null)))
+                        .OnFocusChanged(e => select(e.FocusedIndex >= 0 && e.FocusedIndex < rail.Count ? rail[e.FocusedIndex].RunId : null))
+                        .InputBindings(b =>
+                        {
+                            // In the rail (Tab), the composer empty: q leaves.
+                            if (keys is not null && composer.Text.Length == 0)
+                            {
+                                b.Key(Hex1bKey.Q).Action(keys.Quit, "Quit");
+                            }
+                        }))
                     .Title(ScreenText.RailTitle(state))
                     .Width(SizeHint.Fixed(32)),
                 view.ApprovalsOpen
@@ -41,8 +59,60 @@ public static class CockpitScreen
                         .Fill(),
             ]).Fill(),
             v.Text(bottom.Length == 0 ? " " : bottom).Truncate(),
-            view.ApprovalsOpen ? v.Text(ApprovalKeys).Truncate() : v.TextBox().State(composer).OnSubmit(e => submit(e.Text)),
-            v.Text(Keys).Truncate(),
+            view.ApprovalsOpen ? v.Text(ApprovalKeys).Truncate()
+                : view.LoginOpen && login is not null ? login(v)
+                : Composer(v, view, submit, composer, keys),
+            v.Text(view.LoginOpen ? LoginKeys(view) : Keys).Truncate(),
         ]);
     }
+
+    /// <summary>
+    /// The composer: <c>Enter</c> sends, <c>Alt+Enter</c> starts a new line, <c>↑</c>/<c>↓</c>
+    /// go through what was sent before (inside a text of several lines they move between its
+    /// lines), <c>Ctrl+S</c> steers, <c>Tab</c> completes a slash command being typed.
+    /// </summary>
+    private static TextBoxWidget Composer(WidgetContext<VStackWidget> v, CockpitView view, Action<string> submit, TextBoxState composer, ComposerKeys? keys)
+    {
+        var box = v.TextBox().State(composer).OnSubmit(e => submit(e.Text));
+        if (keys is null)
+        {
+            return box;
+        }
+
+        return box.Multiline().Height(Math.Clamp(view.ComposerLines, 1, CockpitView.MaxComposerLines))
+            .OnTextChanged(e => keys.TextChanged(composer.Text))
+            .InputBindings(b =>
+            {
+                b.Remove(Hex1bKey.Enter);
+                b.Key(Hex1bKey.Enter).Action(() => submit(composer.Text), "Send");
+                b.Alt().Key(Hex1bKey.Enter).Action(() =>
+                {
+                    composer.InsertNewline();
+                    keys.TextChanged(composer.Text);
+                }, "New line");
+                b.Remove(Hex1bKey.UpArrow);
+                b.Key(Hex1bKey.UpArrow).Action(() => keys.History(-1), "Previous");
+                b.Remove(Hex1bKey.DownArrow);
+                b.Key(Hex1bKey.DownArrow).Action(() => keys.History(+1), "Next");
+                b.Ctrl().Key(Hex1bKey.S).Action(keys.Steer, "Steer");
+                b.Key(Hex1bKey.Tab).Action(
+                    context =>
+                    {
+                        // A slash command being typed is completed; otherwise Tab moves on (to the rail).
+                        if (SlashCommands.Completion(composer.Text) is { } rest)
+                        {
+                            composer.Text += rest;
+                            keys.TextChanged(composer.Text);
+                        }
+                        else
+                        {
+                            context.FocusNext();
+                        }
+                    },
+                    "Complete / next");
+            });
+    }
 }
+
+/// <summary>What the composer's own keys do (the app's side).</summary>
+public sealed record ComposerKeys(Action<int> History, Action Steer, Action<string> TextChanged, Action Quit);

@@ -94,9 +94,14 @@ public static class ScreenText
         return lines;
     }
 
-    public static string Alerts(CockpitState state)
+    public static string Alerts(CockpitState state, string? local = null)
     {
         var alerts = new List<string>();
+        if (local is not null)
+        {
+            alerts.Add(local);
+        }
+
         var high = state.Approvals.Count(a => a.Risk == "high");
         if (state.Approvals.Count > 0)
         {

@@ -12,7 +12,7 @@ namespace Mogplex.Cli.Cockpit.Ui;
 /// beside the executable; this one keeps <c>mogplex</c> a single file (docs/decisions.md).
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-internal sealed partial class UnixTerminalPresentation : IHex1bTerminalPresentationAdapter
+internal sealed partial class UnixTerminalPresentation : IHex1bTerminalPresentationAdapter, ITerminalSignals
 {
     private const int StdinFd = 0;
     private const int StdoutFd = 1;
@@ -24,13 +24,19 @@ internal sealed partial class UnixTerminalPresentation : IHex1bTerminalPresentat
 
     private readonly Stream _input = new FileStream(new SafeFileHandle(StdinFd, ownsHandle: false), FileAccess.Read, bufferSize: 0);
     private readonly Stream _output = new FileStream(new SafeFileHandle(StdoutFd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-    private readonly PosixSignalRegistration _winch;
     private readonly Lock _gate = new();
+
+    /// <summary>Whole writes only: a title or a bell never lands inside one of Hex1b's sequences.</summary>
+    private readonly Lock _write = new();
+    private readonly PosixSignalRegistration _winch;
+    private readonly bool _bell;
     private byte[]? _saved;
     private (int Width, int Height) _size;
 
-    public UnixTerminalPresentation()
+    /// <param name="bell">Ring the bell when asked (<c>MOGPLEX_BELL=off</c> makes it false).</param>
+    public UnixTerminalPresentation(bool bell)
     {
+        _bell = bell;
         _size = ReadSize();
         _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ =>
         {
@@ -59,8 +65,35 @@ internal sealed partial class UnixTerminalPresentation : IHex1bTerminalPresentat
 
     public ValueTask WriteOutputAsync(ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
-        _output.Write(data.Span);
+        lock (_write)
+        {
+            _output.Write(data.Span);
+        }
+
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>OSC 2: the window title (the cockpit's own words: <c>(2) mogplex</c>); control characters are dropped.</summary>
+    public void Title(string title)
+    {
+        var safe = new string([.. title.Where(c => c >= ' ' && c != '\x7f')]);
+        Write("\e]2;" + safe + "\a");
+    }
+
+    public void Bell()
+    {
+        if (_bell)
+        {
+            Write("\a");
+        }
+    }
+
+    private void Write(string text)
+    {
+        lock (_write)
+        {
+            _output.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        }
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> ReadInputAsync(CancellationToken ct = default)
@@ -113,6 +146,8 @@ internal sealed partial class UnixTerminalPresentation : IHex1bTerminalPresentat
             _saved = saved;
         }
 
+        // The title the terminal had is pushed (XTWINOPS 22) and popped on exit (23); terminals without a title stack ignore both.
+        Write("\e[22;2t");
         return ValueTask.CompletedTask;
     }
 
@@ -139,6 +174,7 @@ internal sealed partial class UnixTerminalPresentation : IHex1bTerminalPresentat
         {
             if (_saved is { } saved)
             {
+                Write("\e[23;2t");
                 _ = TcSetAttr(StdinFd, TcsaNow, saved);
                 _saved = null;
             }
