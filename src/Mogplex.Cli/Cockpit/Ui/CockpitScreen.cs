@@ -1,6 +1,6 @@
 using Hex1b;
-using Hex1b.Layout;
 using Hex1b.Input;
+using Hex1b.Layout;
 using Hex1b.Widgets;
 using Mogplex.Cli.Cockpit.State;
 
