@@ -159,7 +159,7 @@ public sealed class CockpitComposerTests : IDisposable
     {
         await using var cockpit = await Cockpit.StartAsync(_home, signedIn: false);
         var auto = cockpit.Automator;
-        await auto.WaitUntilTextAsync("Sign in to unix:/test.sock");
+        await auto.WaitUntilTextAsync("Token: paste or type it");
 
         await auto.TypeAsync("wrong-secret-1234", Ct);
         await auto.WaitUntilTextAsync("17 characters");
@@ -194,7 +194,7 @@ public sealed class CockpitComposerTests : IDisposable
 
         await SendAsync(auto, "/logout");
         await auto.WaitUntilTextAsync("signed out: the token was removed from");
-        await auto.WaitUntilTextAsync("Sign in to");
+        await auto.WaitUntilTextAsync("Token: paste or type it");
 
         var left = await File.ReadAllTextAsync(AuthFile.PathIn(_home), Ct);
         Assert.DoesNotContain("old-token", left, StringComparison.Ordinal);

@@ -55,6 +55,7 @@ public sealed class CockpitTmuxTests
         // Reject in the drawer: nothing is delivered; a follow-up goes into the same conversation.
         await tmux.TypeAsync("Try first [[write rejected.txt no]] [[say tried]]");
         await tmux.WaitForAsync("awaiting approval");
+        await tmux.WaitForTitleAsync("(1) mogplex");
         await tmux.KeysAsync("C-a");
         await tmux.WaitForAsync("Approvals (1)");
         await tmux.KeysAsync("r");
@@ -62,10 +63,12 @@ public sealed class CockpitTmuxTests
         await tmux.KeysAsync("Escape");
         await tmux.WaitForGoneAsync("Esc close");
         await tmux.WaitForAsync("awaiting input");
+        await tmux.WaitForTitleAsync("(1) mogplex");
         await tmux.TypeAsync("And say more [[say more]]");
         await tmux.WaitForAsync("agent: more");
         await tmux.TypeAsync("/finish");
         await tmux.WaitForAsync("No code changes to deliver");
+        await tmux.WaitForTitleAsync("mogplex");
         Assert.Null(Delivered(source, "rejected.txt"));
 
         // Approve in the drawer: the file is delivered. (Its commit message holds the prompt's
@@ -281,7 +284,7 @@ public sealed class CockpitTmuxTests
     }
 
     /// <summary>The published <c>mogplex</c> in a tmux session of its own server socket (120×32), with <c>stty -a</c> saved before and compared after.</summary>
-    private sealed class Tmux : IAsyncDisposable
+    internal sealed class Tmux : IAsyncDisposable
     {
         private readonly string _socket;
         private readonly string _folder;
@@ -329,6 +332,34 @@ public sealed class CockpitTmuxTests
         public async Task<int> CockpitPidAsync() => int.Parse((await File.ReadAllTextAsync(Path.Combine(_folder, "pid"), Ct)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
         public async Task KeysAsync(string keys) => await RunAsync("send-keys", "-t", "cockpit", keys);
+
+        /// <summary>Types <paramref name="text"/> without Enter.</summary>
+        public async Task TypeOnlyAsync(string text) => await RunAsync("send-keys", "-t", "cockpit", "-l", text);
+
+        /// <summary>The pane's title, as the programs in it set it (OSC 0 / OSC 2).</summary>
+        public async Task<string> TitleAsync() => (await RunAsync("display-message", "-p", "-t", "cockpit", "#{pane_title}")).Trim();
+
+        /// <summary>The screen as it is now.</summary>
+        public Task<string> ScreenAsync() => RunAsync("capture-pane", "-p", "-t", "cockpit");
+
+        /// <summary>Waits until the pane's title is <paramref name="title"/>.</summary>
+        public async Task WaitForTitleAsync(string title)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            var now = "";
+            while (DateTime.UtcNow < deadline)
+            {
+                now = await TitleAsync();
+                if (now == title)
+                {
+                    return;
+                }
+
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.Fail($"the title is '{now}', not '{title}'");
+        }
 
         /// <summary>What the server has of the runs, for a failure's message.</summary>
         public Func<Task<string>>? Describe { get; set; }

@@ -22,7 +22,7 @@ public static class CockpitScreen
 
     /// <summary>The key hints while the sign-in line is open.</summary>
     public static string LoginKeys(CockpitView view) =>
-        $"Sign in to {view.LoginServer ?? "the server"}: paste or type a token ({(view.LoginLength == 0 ? "nothing typed" : new string('•', Math.Min(view.LoginLength, 24)) + $" {view.LoginLength} characters")}) · Enter sign in · Esc cancel";
+        $"Token: {(view.LoginLength == 0 ? "paste or type it" : $"{view.LoginLength} characters (never shown)")} · Enter sign in · Esc cancel · server {view.LoginServer ?? "-"}";
 
     public static Hex1bWidget Build(
         RootContext ctx, CockpitView view, Action<string> submit, Action<string?> select, Hex1b.Widgets.TextBoxState composer,
