@@ -96,6 +96,38 @@ public sealed class CockpitScreenTests
         Assert.Contains("Evil", Text(auto), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Search_MarksTheNewestMatch_AgainGoesOlderThenRound_CtrlEndEndsIt()
+    {
+        await using var cockpit = await Cockpit.StartAsync("interactive-approval");
+        var auto = cockpit.Automator;
+
+        // Four rows hold "run" (case ignored): numbered from the newest.
+        await auto.TypeAsync("/search RUN", Ct);
+        await auto.EnterAsync(Ct);
+        await auto.WaitUntilTextAsync("» ? [waiting: Ctrl+A] run_command");
+        await auto.WaitUntilTextAsync("Timeline (match 1 of 4 for 'RUN'");
+        foreach (var number in new[] { 2, 3, 4 })
+        {
+            await auto.TypeAsync("/search", Ct);
+            await auto.EnterAsync(Ct);
+            await auto.WaitUntilTextAsync($"Timeline (match {number} of 4 for 'RUN'");
+        }
+
+        Assert.Contains("» · Run accepted", Text(auto), StringComparison.Ordinal);
+        Assert.Single(Text(auto).Split('\n'), l => l.Contains("» ", StringComparison.Ordinal));
+        await auto.TypeAsync("/search", Ct);
+        await auto.EnterAsync(Ct);
+        await auto.WaitUntilTextAsync("search went round to the newest match");
+        await auto.WaitUntilTextAsync("Timeline (match 1 of 4 for 'RUN'");
+
+        await auto.Ctrl().KeyAsync(Hex1bKey.End, Ct);
+        await auto.WaitUntilNoTextAsync("» ");
+        await auto.TypeAsync("/search no such words", Ct);
+        await auto.EnterAsync(Ct);
+        await auto.WaitUntilTextAsync("no row of this run holds 'no such words'");
+    }
+
     private static async Task<string> DrawAsync(string fixture)
     {
         await using var cockpit = await Cockpit.StartAsync(fixture);

@@ -129,7 +129,7 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                 b.Ctrl().Key(Hex1bKey.C).Global().Action(CtrlC, "Interrupt the turn; twice: quit");
                 b.Key(Hex1bKey.PageUp).Global().Action(() => Change(v => v with { Scroll = Math.Min(Math.Max(0, (v.State.Selected?.Timeline.Count ?? 0) - 1), v.Scroll + v.TimelineHeight) }), "Scroll up");
                 b.Key(Hex1bKey.PageDown).Global().Action(() => Change(v => v with { Scroll = Math.Max(0, v.Scroll - v.TimelineHeight) }), "Scroll down");
-                b.Ctrl().Key(Hex1bKey.End).Global().Action(() => Change(v => v with { Scroll = 0 }), "Jump to live");
+                b.Ctrl().Key(Hex1bKey.End).Global().Action(() => Change(v => v with { Scroll = 0, SearchTerm = null, SearchHit = null }), "Jump to live");
                 b.Ctrl().Key(Hex1bKey.O).Global().Action(() => Change(v => v with { ExpandAll = !v.ExpandAll }), "Show or hide details");
                 b.Ctrl().Key(Hex1bKey.A).Global().Action(() => Drawer(!View.ApprovalsOpen), "Approvals");
                 if (View.ApprovalsOpen)
@@ -360,6 +360,33 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
     /// <summary>How many sent texts <c>↑</c> reaches back.</summary>
     public const int MaxHistory = 200;
 
+    /// <summary>
+    /// <c>/search &lt;text&gt;</c>: the newest row of the selected run that holds it, marked and
+    /// scrolled to; <c>/search</c> alone: the next older one (round to the newest again).
+    /// </summary>
+    private void Search(string term, CockpitView view)
+    {
+        var run = view.State.Selected;
+        var again = term.Length == 0;
+        term = again ? view.SearchTerm ?? "" : Terminal.Text.OneLine(term);
+        if (run is null || term.Length == 0)
+        {
+            Notice(run is null ? "no run selected to search in" : "/search <text>: the newest row that holds it; /search again: the next older");
+            return;
+        }
+
+        var hit = TimelineSearch.Find(run.Timeline, term, again ? view.SearchHit?.Seq : null);
+        if (hit is null)
+        {
+            Change(v => v with { SearchTerm = null, SearchHit = null });
+            Notice($"no row of this run holds '{term}'");
+            return;
+        }
+
+        Change(v => v with { SearchTerm = term, SearchHit = hit, Scroll = Math.Max(0, run.Timeline.Count - 1 - hit.Index) });
+        Notice(hit.Wrapped ? "search went round to the newest match" : null);
+    }
+
     /// <summary><c>Ctrl+S</c> or <c>/steer &lt;text&gt;</c>: the text steers the selected interactive run's turn (sent at once, not queued).</summary>
     private async Task SteerAsync(string text)
     {
@@ -514,6 +541,9 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
             case "/run" when rest.Length > 0:
                 await StartAsync(rest, run?.RepoId);
                 break;
+            case "/search":
+                Search(rest, view);
+                break;
             case "/steer" when rest.Length > 0:
                 await SteerAsync(rest);
                 break;
@@ -582,7 +612,7 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
     {
         if (runId is not null)
         {
-            Change(v => v with { State = Reducer.Select(v.State, runId), Scroll = 0 });
+            Change(v => v with { State = Reducer.Select(v.State, runId), Scroll = 0, SearchTerm = null, SearchHit = null });
         }
     }
 

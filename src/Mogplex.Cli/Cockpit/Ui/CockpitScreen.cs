@@ -32,7 +32,7 @@ public static class CockpitScreen
         var rail = ScreenText.Rail(state);
         var selectedLine = Math.Max(0, rail.ToList().FindIndex(l => l.RunId is not null && l.RunId == state.SelectedRunId));
         var expanded = view.ExpandAll ? state.Selected?.Timeline.Where(r => r.Detail is not null).Select(r => r.Seq).ToHashSet() ?? [] : [];
-        var timeline = ScreenText.TimelineLines(state.Selected, view.TimelineHeight, view.Scroll, expanded);
+        var timeline = ScreenText.TimelineLines(state.Selected, view.TimelineHeight, view.Scroll, expanded, view.SearchHit?.Seq);
         var bottom = view.Hint ?? view.Notice ?? ScreenText.Alerts(state, view.Permissions.Error is { } error ? "runs cannot start: " + Terminal.Text.OneLine(error) : null);
         return ctx.VStack(v =>
         [
@@ -55,7 +55,8 @@ public static class CockpitScreen
                 view.ApprovalsOpen
                     ? h.Border(h.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])).Title($"Approvals ({state.Approvals.Count})").Fill()
                     : h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())]))
-                        .Title(view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline")
+                        .Title(view.SearchHit is { } hit ? $"Timeline (match {hit.Number} of {hit.Count} for '{view.SearchTerm}' · /search: older · Ctrl+End: live)"
+                            : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline")
                         .Fill(),
             ]).Fill(),
             v.Text(bottom.Length == 0 ? " " : bottom).Truncate(),

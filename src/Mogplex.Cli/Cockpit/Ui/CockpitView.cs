@@ -15,6 +15,11 @@ public sealed record CockpitView(string Transport)
     /// <summary>Rows up from the live end (0: live).</summary>
     public int Scroll { get; init; }
 
+    /// <summary>What <c>/search</c> looks for in the selected run's timeline, and its last hit (marked, scrolled to); null: no search.</summary>
+    public string? SearchTerm { get; init; }
+
+    public TimelineSearch.Hit? SearchHit { get; init; }
+
     /// <summary>Every row's detail shown (tool output, what an approval is about).</summary>
     public bool ExpandAll { get; init; }
 

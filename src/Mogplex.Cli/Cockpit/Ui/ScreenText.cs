@@ -53,7 +53,7 @@ public static class ScreenText
     /// The last <paramref name="height"/> lines of the run's timeline, <paramref name="scroll"/>
     /// rows up from the live end; each row as its first line (its detail when it is expanded).
     /// </summary>
-    public static IReadOnlyList<TimelineLine> TimelineLines(CockpitRun? run, int height, int scroll, IReadOnlySet<long> expanded)
+    public static IReadOnlyList<TimelineLine> TimelineLines(CockpitRun? run, int height, int scroll, IReadOnlySet<long> expanded, long? marked = null)
     {
         if (run is null)
         {
@@ -65,7 +65,13 @@ public static class ScreenText
         for (var i = end - 1; i >= 0 && lines.Count < height; i--)
         {
             var row = run.Timeline[i];
-            var rowLines = RowLines(row, expanded.Contains(row.Seq));
+            var rowLines = RowLines(row, expanded.Contains(row.Seq)).ToList();
+            if (row.Seq == marked && rowLines.Count > 0)
+            {
+                // A search's hit.
+                rowLines[0] = rowLines[0] with { Text = "» " + rowLines[0].Text };
+            }
+
             lines.InsertRange(0, rowLines);
         }
 

@@ -11,6 +11,7 @@ public static class SlashCommands
         ("/run", "/run <task>: start a run"),
         ("/steer", "/steer <text>: steer the selected run's turn (Ctrl+S)"),
         ("/attach", "/attach <id>: select a run"),
+        ("/search", "/search <text>: find it in the timeline; again: older"),
         ("/approvals", "/approvals: the approvals drawer (Ctrl+A)"),
         ("/interrupt", "/interrupt: interrupt the turn"),
         ("/finish", "/finish: end the interactive run"),
