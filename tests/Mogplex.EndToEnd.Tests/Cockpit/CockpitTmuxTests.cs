@@ -281,7 +281,7 @@ public sealed class CockpitTmuxTests
     }
 
     /// <summary>The published <c>mogplex</c> in a tmux session of its own server socket (120×32), with <c>stty -a</c> saved before and compared after.</summary>
-    private sealed class Tmux : IAsyncDisposable
+    internal sealed class Tmux : IAsyncDisposable
     {
         private readonly string _socket;
         private readonly string _folder;
