@@ -45,7 +45,9 @@ public sealed partial class CockpitApp
                 Notice($"runs started here from now on: model {(rest == "default" ? "the server's default" : Terminal.Text.OneLine(rest))}");
                 return true;
             case "/runs":
-                CloseDrawer();
+                // The rail takes the keys (not the composer, as after a drawer closes).
+                Change(v => v.Drawer is null ? v : v with { Drawer = null });
+                _composerFocused = true;
                 _app?.RequestFocus(n => n is ListNode);
                 Notice("the runs: ↑/↓ select one, Tab goes on to the composer");
                 return true;
