@@ -192,6 +192,30 @@ public sealed class CockpitDrawerScreenTests : IDisposable
         Assert.Equal(("ap-1", true), (decide.ApprovalId, decide.Approve));
     }
 
+    [Fact]
+    public async Task QInTheRail_DoesNotQuitWhileADrawerIsOpen_SlashRunsGivesTheRailTheKeys_ThenItDoes()
+    {
+        await using var cockpit = await HeadlessCockpit.ReplayAsync("two-turns");
+        var auto = cockpit.Automator;
+
+        // A drawer open, the rail with the keys: q is not quit.
+        await cockpit.SubmitAsync("/cost");
+        await auto.WaitUntilTextAsync("all runs here");
+        await auto.TabAsync(Ct);
+        await auto.TypeAsync("q", Ct);
+        await auto.WaitAsync(TimeSpan.FromMilliseconds(300), Ct);
+        Assert.False(cockpit.Run.IsCompleted);
+        Assert.Contains("all runs here", cockpit.Text, StringComparison.Ordinal);
+
+        // Closed, then /runs: the rail has the keys (not the composer), and q leaves.
+        await auto.KeyAsync(Hex1bKey.Escape, Ct);
+        await auto.WaitUntilTextAsync("Timeline");
+        await cockpit.SubmitAsync("/runs");
+        await auto.WaitUntilTextAsync("the runs: ↑/↓ select one");
+        await auto.TypeAsync("q", Ct);
+        await cockpit.Run.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
     private static async Task GoldenAsync(string name, string screen)
     {
         var golden = Path.Combine(SourceFixtures(), name + ".screen.txt");

@@ -45,10 +45,10 @@ public sealed partial class CockpitApp
                 Notice($"runs started here from now on: model {(rest == "default" ? "the server's default" : Terminal.Text.OneLine(rest))}");
                 return true;
             case "/runs":
-                // The rail takes the keys (not the composer, as after a drawer closes).
+                // The rail (Hex1b's list of strings) takes the keys, not the composer as after a drawer closes.
                 Change(v => v.Drawer is null ? v : v with { Drawer = null });
                 _composerFocused = true;
-                _app?.RequestFocus(n => n is ListNode);
+                _app?.RequestFocus(n => n is ListNode<string>);
                 Notice("the runs: ↑/↓ select one, Tab goes on to the composer");
                 return true;
             default:
