@@ -88,7 +88,8 @@ public static class CockpitEntry
         }
 
         await using var transport = new StdioTransport(events);
-        return await RunAsync(transport, context.Time, ct);
+        // A replay has no home (it starts nothing, signs nobody in); it exports to the same folder.
+        return await RunAsync(transport, context.Time, ct, exports: Path.Combine(context.Settings.Home(), "exports"));
     }
 
     private static CockpitHome Home(CliContext context, Func<string?> slug) =>
@@ -104,7 +105,7 @@ public static class CockpitEntry
 
     /// <summary>The cockpit on the real terminal until quit; SIGTERM and SIGHUP end it the same way (the terminal restored).</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public static async Task<int> RunAsync(ICockpitTransport transport, TimeProvider time, CancellationToken ct, CockpitHome? home = null)
+    public static async Task<int> RunAsync(ICockpitTransport transport, TimeProvider time, CancellationToken ct, CockpitHome? home = null, string? exports = null)
     {
         // The terminal's keys and a piped stdin are read with blocking reads, each holding a pool
         // thread for as long as the cockpit runs; with the pool's minimum (one per core) that left
@@ -115,7 +116,7 @@ public static class CockpitEntry
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
         await using var screen = new UnixTerminalPresentation(bell: Environment.GetEnvironmentVariable("MOGPLEX_BELL") is not ("off" or "0"));
-        var app = new CockpitApp(transport, time, () => screen.Height, home, screen);
+        var app = new CockpitApp(transport, time, () => screen.Height, home, screen) { ExportsFolder = exports };
         await app.RunAsync(Hex1bTerminal.CreateBuilder().WithPresentation(screen), stop.Token);
         return ExitCodes.Success;
 

@@ -58,6 +58,15 @@ public sealed record CockpitRun(string Id)
 
     public long OutputTokens { get; init; }
 
+    /// <summary>Of <see cref="InputTokens"/>, how many were read from the provider's cache.</summary>
+    public long CachedInputTokens { get; init; }
+
+    /// <summary>What each turn used (the cost drawer), oldest first.</summary>
+    public ImmutableList<TurnUsage> Usage { get; init; } = [];
+
+    /// <summary>The run's events as they came (oldest first, at most <see cref="Reducer.MaxRows"/>): what an export writes; not made safe for a terminal, so never drawn.</summary>
+    public ImmutableList<Mogplex.Contracts.Events.RunEvent> Events { get; init; } = [];
+
     public decimal CostUsd { get; init; }
 
     /// <summary>The highest event sequence number applied: an event at or below it is a replay and changes nothing.</summary>

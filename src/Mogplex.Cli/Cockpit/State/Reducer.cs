@@ -65,7 +65,7 @@ public static class Reducer
             return known ? state : Put(state, run, known);
         }
 
-        run = run with { LastSeq = e.Seq };
+        run = run with { LastSeq = e.Seq, Events = run.Events.Count >= MaxRows ? run.Events.RemoveAt(0).Add(e) : run.Events.Add(e) };
         var message = Text.OneLine(e.Message);
         var approvals = state.Approvals;
         switch (e.Type)
@@ -102,12 +102,7 @@ public static class Reducer
                 run = ToolResult(run, e);
                 break;
             case RunEventTypes.Usage:
-                run = run with
-                {
-                    InputTokens = run.InputTokens + Long(e, "input"),
-                    OutputTokens = run.OutputTokens + Long(e, "output"),
-                    CostUsd = run.CostUsd + Decimal(e, "costUsd"),
-                };
+                run = TurnUsage.Add(run, e);
                 break;
             case RunEventTypes.Error:
                 run = Row(run, e, RowKind.Error, message);
@@ -118,7 +113,7 @@ public static class Reducer
             case RunEventTypes.TurnCompleted:
                 var status = Str(e, "status") ?? "completed";
                 var by = Str(e, "by");
-                run = Row(run with { Awaiting = run.IsTerminal ? null : "input" }, e, RowKind.Turn, by is null ? $"turn {status}" : $"turn {status} by {by}");
+                run = Row(TurnUsage.Completed(run, e) with { Awaiting = run.IsTerminal ? null : "input" }, e, RowKind.Turn, by is null ? $"turn {status}" : $"turn {status} by {by}");
                 break;
             case RunEventTypes.UserMessage:
                 run = Row(run with { Interactive = true }, e, RowKind.User, Text.Printable(e.Message ?? ""));
@@ -217,12 +212,6 @@ public static class Reducer
 
     private static string Prop(JsonElement o, string name) =>
         o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? Text.OneLine(v.GetString()) : "";
-
-    private static long Long(RunEvent e, string name) =>
-        e.Payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n >= 0 ? n : 0;
-
-    private static decimal Decimal(RunEvent e, string name) =>
-        e.Payload is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var n) && n >= 0 ? n : 0;
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 

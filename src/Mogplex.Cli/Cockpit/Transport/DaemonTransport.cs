@@ -19,7 +19,7 @@ namespace Mogplex.Cli.Cockpit.Transport;
 /// stream of cockpit events. Commands are the API's routes; a refusal comes back as its message,
 /// and a server without the interactive routes says so.
 /// </summary>
-public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, string? attachRunId, string? onlyRepoId) : ICockpitTransport, ICockpitSignIn
+public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, string? attachRunId, string? onlyRepoId) : ICockpitTransport, ICockpitSignIn, IDiffSource
 {
     private TaskCompletionSource _signedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -70,6 +70,7 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
                         PermissionMode = start.PermissionMode,
                         Permissions = start.Permissions,
                         Harness = start.Harness,
+                        Model = start.Model,
                         // A branch of its own: never the branch someone has checked out, and two runs do not wait for each other.
                         CreateBranch = true,
                         WorkingBranch = WorkingBranch(follow.Time.GetUtcNow()),
@@ -138,6 +139,21 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
     }
 
     public void SignOut() => _ = client.UseToken("");
+
+    /// <summary><c>GET /runs/{id}/diff</c> through the client; what stood in the way, as a reason, otherwise.</summary>
+    public async Task<RunDiffAnswer> DiffAsync(string runId, CancellationToken ct)
+    {
+        try
+        {
+            return await client.Runs.DiffAsync(runId, ct) is { } diff
+                ? RunDiffAnswer.From(diff)
+                : RunDiffAnswer.Unavailable("this server has no diff route (GET /runs/{id}/diff answered 404)");
+        }
+        catch (Exception ex) when (ex is ApiException or ServerUnreachableException or HttpRequestException or JsonException or InvalidOperationException)
+        {
+            return RunDiffAnswer.Unavailable(ex.Message);
+        }
+    }
 
     /// <summary>What a server without the interactive routes (the hosted service) answers.</summary>
     public const string NotInteractiveHere = "this server has no interactive runs (approvals and follow-ups are not available here)";

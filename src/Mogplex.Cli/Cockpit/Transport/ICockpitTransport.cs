@@ -29,9 +29,9 @@ public abstract record CockpitCommand
     /// A new interactive run; on <paramref name="RepoId"/> when the cockpit knows one (the selected
     /// run's); with <paramref name="Harness"/>, in <paramref name="PermissionMode"/> (<c>auto</c>,
     /// <c>approval</c>) and with the rules of the permissions files (<paramref name="Permissions"/>),
-    /// each null for the server's default.
+    /// with <paramref name="Model"/>, each null for the server's default.
     /// </summary>
-    public sealed record StartRun(string Prompt, string? RepoId = null, string? PermissionMode = null, string? Harness = null, PermissionRules? Permissions = null) : CockpitCommand;
+    public sealed record StartRun(string Prompt, string? RepoId = null, string? PermissionMode = null, string? Harness = null, PermissionRules? Permissions = null, string? Model = null) : CockpitCommand;
 
     public sealed record SendMessage(string RunId, string Text, bool Steer) : CockpitCommand;
 

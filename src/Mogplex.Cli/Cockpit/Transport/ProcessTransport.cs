@@ -20,7 +20,7 @@ namespace Mogplex.Cli.Cockpit.Transport;
 /// On quit it is stopped unless a run is still going. Everything else is the daemon transport.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class ProcessTransport : ICockpitTransport
+public sealed class ProcessTransport : ICockpitTransport, IDiffSource
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
@@ -83,6 +83,8 @@ public sealed class ProcessTransport : ICockpitTransport
     public IAsyncEnumerable<CockpitEvent> ReadAsync(CancellationToken ct) => _inner.ReadAsync(ct);
 
     public Task<string?> SendAsync(CockpitCommand command, CancellationToken ct) => _inner.SendAsync(command, ct);
+
+    public Task<RunDiffAnswer> DiffAsync(string runId, CancellationToken ct) => _inner.DiffAsync(runId, ct);
 
     /// <summary>Stops the server unless a run is still going (then the next cockpit reattaches).</summary>
     public async ValueTask DisposeAsync()

@@ -19,7 +19,7 @@ namespace Mogplex.Cli.Cockpit.Ui;
 /// <param name="height">The terminal's height in lines now (it can change: a resize).</param>
 /// <param name="home">Where the permissions files are (null: none, the permission mode is this session's only).</param>
 /// <param name="signals">The terminal's title and bell: the number of runs that need you, and a ring when it rises.</param>
-public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<int> height, CockpitHome? home = null, ITerminalSignals? signals = null)
+public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<int> height, CockpitHome? home = null, ITerminalSignals? signals = null)
 {
     public static readonly TimeSpan DoubleCtrlC = TimeSpan.FromSeconds(1.5);
 
@@ -123,12 +123,12 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
     }
 
     private Hex1bWidget Screen(RootContext ctx) =>
-        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer, LoginBox, new ComposerKeys(History, () => _ = SteerAsync(_composer.Text), ComposerChanged, Quit))
+        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer, LoginBox, new ComposerKeys(History, () => _ = SteerAsync(_composer.Text), ComposerChanged, Quit), _filter, Filtered)
             .InputBindings(b =>
             {
                 b.Ctrl().Key(Hex1bKey.C).Global().Action(CtrlC, "Interrupt the turn; twice: quit");
-                b.Key(Hex1bKey.PageUp).Global().Action(() => Change(v => v with { Scroll = Math.Min(Math.Max(0, (v.State.Selected?.Timeline.Count ?? 0) - 1), v.Scroll + v.TimelineHeight) }), "Scroll up");
-                b.Key(Hex1bKey.PageDown).Global().Action(() => Change(v => v with { Scroll = Math.Max(0, v.Scroll - v.TimelineHeight) }), "Scroll down");
+                b.Key(Hex1bKey.PageUp).Global().Action(PageUp, "Scroll up");
+                b.Key(Hex1bKey.PageDown).Global().Action(PageDown, "Scroll down");
                 b.Ctrl().Key(Hex1bKey.End).Global().Action(() => Change(v => v with { Scroll = 0, SearchTerm = null, SearchHit = null }), "Jump to live");
                 b.Ctrl().Key(Hex1bKey.O).Global().Action(() => Change(v => v with { ExpandAll = !v.ExpandAll }), "Show or hide details");
                 b.Ctrl().Key(Hex1bKey.A).Global().Action(() => Drawer(!View.ApprovalsOpen), "Approvals");
@@ -140,6 +140,8 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                     b.Shift().Key(Hex1bKey.A).Global().Action(() => _ = DecideAsync(approve: true, allOfTheRun: true), "Approve all of the run");
                     b.Key(Hex1bKey.R).Global().Action(() => _ = DecideAsync(approve: false, allOfTheRun: false), "Reject");
                 }
+
+                BindDrawers(b);
             });
 
     /// <summary>
@@ -459,7 +461,7 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         }
 
         var view = View;
-        await SendAsync(new CockpitCommand.StartRun(prompt, repoId, permissions.Mode ?? view.PermissionMode, view.Harness, permissions.ToRequest()), "starting a run");
+        await SendAsync(new CockpitCommand.StartRun(prompt, repoId, permissions.Mode ?? view.PermissionMode, view.Harness, permissions.ToRequest(), view.Model), "starting a run");
     }
 
     /// <summary><c>/permissions approval|auto</c>: written to the global file (this session's only when the cockpit has no home folder).</summary>
@@ -502,13 +504,18 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         var name = space < 0 ? line : line[..space];
         var rest = space < 0 ? "" : line[(space + 1)..].Trim();
         var run = view.State.Selected;
+        if (await DrawerSlashAsync(name, rest, view))
+        {
+            return;
+        }
+
         switch (name)
         {
             case "/quit" or "/exit":
                 Quit();
                 break;
             case "/help":
-                Notice("commands: " + string.Join(" ", SlashCommands.All.Select(c => c.Name)) + " · keys: " + CockpitScreen.AllKeys);
+                OpenPalette();
                 break;
             case "/permissions" when rest is "approval" or "auto":
                 SetPermissionMode(rest);
@@ -524,7 +531,7 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
                 Notice($"runs started here from now on: harness {Terminal.Text.OneLine(rest)}");
                 break;
             case "/harness":
-                Notice($"runs started here: harness {view.Harness ?? "the server's default"} (/harness codex|claude-code)");
+                OpenPicker("harness", view);
                 break;
             case "/approvals":
                 Drawer(open: true);
@@ -616,15 +623,11 @@ public sealed class CockpitApp(ICockpitTransport transport, TimeProvider time, F
         }
     }
 
-    /// <summary>Opens or closes the approvals drawer; typing goes to the composer again once it closes.</summary>
+    /// <summary>Opens (in place of any other) or closes the approvals drawer; typing goes to the composer again once it closes.</summary>
     private void Drawer(bool open)
     {
-        if (!open)
-        {
-            _composerFocused = false;
-        }
-
-        Change(v => v with { ApprovalsOpen = open });
+        _composerFocused = false;
+        Change(v => v with { Drawer = open ? CockpitDrawer.Approvals.Instance : null });
     }
 
     private void Notice(string? text) => Change(v => v with { Notice = text });

@@ -24,9 +24,10 @@ public static class CockpitScreen
     public static string LoginKeys(CockpitView view) =>
         $"Token: {(view.LoginLength == 0 ? "paste or type it" : $"{view.LoginLength} characters (never shown)")} · Enter sign in · Esc cancel · server {view.LoginServer ?? "-"}";
 
+    /// <summary>The screen; <paramref name="filter"/> is the palette's and the picker's filter (it takes the composer's place while one is open), and <paramref name="filtered"/> hears it change.</summary>
     public static Hex1bWidget Build(
         RootContext ctx, CockpitView view, Action<string> submit, Action<string?> select, Hex1b.Widgets.TextBoxState composer,
-        Func<WidgetContext<VStackWidget>, Hex1bWidget>? login = null, ComposerKeys? keys = null)
+        Func<WidgetContext<VStackWidget>, Hex1bWidget>? login = null, ComposerKeys? keys = null, Hex1b.Widgets.TextBoxState? filter = null, Action<string>? filtered = null)
     {
         var state = view.State;
         var rail = ScreenText.Rail(state);
@@ -44,26 +45,32 @@ public static class CockpitScreen
                         .OnFocusChanged(e => select(e.FocusedIndex >= 0 && e.FocusedIndex < rail.Count ? rail[e.FocusedIndex].RunId : null))
                         .InputBindings(b =>
                         {
-                            // In the rail (Tab), the composer empty: q leaves.
-                            if (keys is not null && composer.Text.Length == 0)
+                            // In the rail (Tab), the composer empty, no drawer open: q leaves.
+                            if (keys is not null && composer.Text.Length == 0 && view.Drawer is null)
                             {
                                 b.Key(Hex1bKey.Q).Action(keys.Quit, "Quit");
                             }
                         }))
                     .Title(ScreenText.RailTitle(state))
                     .Width(SizeHint.Fixed(32)),
-                view.ApprovalsOpen
-                    ? h.Border(h.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])).Title($"Approvals ({state.Approvals.Count})").Fill()
-                    : h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())]))
+                view.Drawer switch
+                {
+                    null => h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())]))
                         .Title(view.SearchHit is { } hit ? $"Timeline (match {hit.Number} of {hit.Count} for '{view.SearchTerm}' · /search: older · Ctrl+End: live)"
                             : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline")
                         .Fill(),
+                    CockpitDrawer.Approvals => h.Border(h.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])).Title($"Approvals ({state.Approvals.Count})").Fill(),
+                    // The export drawer's lines (a file's path) wrap: a path cut short is no use.
+                    CockpitDrawer.Export => h.Border(h.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Wrap())])).Title(DrawerText.Title(view)).Fill(),
+                    _ => h.Border(h.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Truncate())])).Title(DrawerText.Title(view)).Fill(),
+                },
             ]).Fill(),
             v.Text(bottom.Length == 0 ? " " : bottom).Truncate(),
-            view.ApprovalsOpen ? v.Text(ApprovalKeys).Truncate()
+            view.Drawer is CockpitDrawer.Palette or CockpitDrawer.Picker && filter is not null ? v.TextBox().State(filter).OnTextChanged(e => filtered?.Invoke(e.NewText))
+                : view.Drawer is not null ? v.Text(DrawerText.Keys(view.Drawer)).Truncate()
                 : view.LoginOpen && login is not null ? login(v)
                 : Composer(v, view, submit, composer, keys),
-            v.Text(view.LoginOpen ? LoginKeys(view) : Keys).Truncate(),
+            v.Text(view.LoginOpen ? LoginKeys(view) : view.Drawer is CockpitDrawer.Palette or CockpitDrawer.Picker ? DrawerText.ChooseKeys : Keys).Truncate(),
         ]);
     }
 

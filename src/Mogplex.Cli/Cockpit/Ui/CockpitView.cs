@@ -23,8 +23,14 @@ public sealed record CockpitView(string Transport)
     /// <summary>Every row's detail shown (tool output, what an approval is about).</summary>
     public bool ExpandAll { get; init; }
 
-    /// <summary>The approvals drawer is open (it takes the timeline's place; <c>a</c>, <c>r</c>, <c>A</c>, <c>Esc</c>).</summary>
-    public bool ApprovalsOpen { get; init; }
+    /// <summary>The drawer that is open, if one is (it takes the timeline's place; <c>Esc</c> closes it).</summary>
+    public CockpitDrawer? Drawer { get; init; }
+
+    /// <summary>The approvals drawer is open (<c>a</c>, <c>r</c>, <c>A</c>, <c>Esc</c>).</summary>
+    public bool ApprovalsOpen => Drawer is CockpitDrawer.Approvals;
+
+    /// <summary>The model runs started here get (<c>/model</c>); null: the server's default.</summary>
+    public string? Model { get; init; }
 
     /// <summary>The permission mode runs started here get when the cockpit has no permissions files (<c>/permissions approval|auto</c>); null: the server's default.</summary>
     public string? PermissionMode { get; init; }
