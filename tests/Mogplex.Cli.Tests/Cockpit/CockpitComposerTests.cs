@@ -113,6 +113,9 @@ public sealed class CockpitComposerTests : IDisposable
         var start = Assert.IsType<CockpitCommand.StartRun>(cockpit.Transport.Sent.Single());
         Assert.Equal("approval", start.PermissionMode);
         Assert.Equal(["bash:git *@project"], start.Permissions!.Allow);
+        var logged = await File.ReadAllTextAsync(Directory.GetFiles(Path.Combine(_home, "logs")).Single(), Ct);
+        Assert.Contains("\"command\":\"StartRun\",\"textLength\":\"13\"", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("fix the build", logged, StringComparison.Ordinal);
         Assert.Equal(["bash:rm -rf *@user"], start.Permissions.Deny);
         Assert.Null(start.Permissions.Ask);
     }
@@ -183,6 +186,14 @@ public sealed class CockpitComposerTests : IDisposable
         // The composer is back: typing is drawn again.
         await auto.TypeAsync("visible text", Ct);
         await auto.WaitUntilTextAsync("visible text");
+
+        // The session log has the sign-in's notices, and neither token.
+        var log = Directory.GetFiles(Path.Combine(_home, "logs"), "*.jsonl").Single();
+        var logged = await File.ReadAllTextAsync(log, Ct);
+        Assert.Contains("\"kind\":\"notice\"", logged, StringComparison.Ordinal);
+        Assert.Contains("signed in to unix:/test.sock", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-", logged, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
     }
 
     [Fact]

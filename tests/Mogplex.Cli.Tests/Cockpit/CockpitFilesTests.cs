@@ -244,4 +244,39 @@ public sealed class CockpitFilesTests : IDisposable
         Assert.Null(new FileInfo(AuthFile.PathIn(_home)).LinkTarget);
         Assert.Contains("tok-secret", File.ReadAllText(AuthFile.PathIn(_home)), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void SessionLog_RedactsTokens_IsOwnerOnly_KeepsTheNewestSessions()
+    {
+        var logs = Directory.CreateDirectory(Path.Combine(_home, "logs")).FullName;
+        for (var i = 0; i < SessionLog.Kept + 5; i++)
+        {
+            File.WriteAllText(Path.Combine(logs, $"20260101T0000{i:00}Z-1.jsonl"), "{}\n");
+        }
+
+        using (var log = SessionLog.Open(_home, TimeProvider.System)!)
+        {
+            log.Secret("plain-secret-value");
+            log.Write("notice", ("text", "refused mog_AbCdEf0123456789AbCdEf0123456789 and Bearer xyz.abc-123 and plain-secret-value"));
+        }
+
+        var files = Directory.GetFiles(logs).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(SessionLog.Kept, files.Count);
+        Assert.DoesNotContain(Path.Combine(logs, "20260101T000000Z-1.jsonl"), files);
+        var written = File.ReadAllText(files[^1]);
+        Assert.Contains("refused mog_[redacted] and Bearer [redacted] and [redacted]", written, StringComparison.Ordinal);
+        Assert.Equal(Owner, File.GetUnixFileMode(files[^1]));
+        Assert.Equal(Owner | UnixFileMode.UserExecute, File.GetUnixFileMode(logs) & (UnixFileMode)0b111_111_111);
+    }
+
+    [Fact]
+    public void SessionLog_ALinkWhereTheFolderShouldBe_IsNotFollowed()
+    {
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_home, "elsewhere")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(_home, "logs"), elsewhere);
+
+        Assert.Null(SessionLog.Open(_home, TimeProvider.System));
+
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+    }
 }

@@ -20,6 +20,9 @@ public sealed class CockpitHome(string home, Func<string?> projectSlug)
 
     public string GlobalPermissions => PermissionsFiles.GlobalPath(home);
 
+    /// <summary>This session's log (null when it cannot be made).</summary>
+    public SessionLog? OpenLog(TimeProvider time) => SessionLog.Open(home, time);
+
     /// <summary>The permissions of the files as they are now (read again at every run start).</summary>
     public ResolvedPermissions Permissions() => PermissionsFiles.Load(home, ProjectSlug);
 

@@ -35,6 +35,7 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
     private CancellationTokenSource? _stop;
     private bool _composerFocused;
     private readonly Lock _signalGate = new();
+    private SessionLog? _log;
     private readonly List<string> _history = [];
     private int _historyAt;
     private string _draft = "";
@@ -56,6 +57,8 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _stop = stop;
+        using var log = _log = home?.OpenLog(time);
+        log?.Write("start", ("transport", transport.Name), ("version", VersionInfo.Version));
         if (transport is ICockpitSignIn { SignedIn: false } signIn)
         {
             Change(v => v with { LoginOpen = true, LoginServer = signIn.Address, Notice = "not signed in: paste a token of this server (mogplexd token create), or Esc" });
@@ -95,6 +98,7 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
         }
         finally
         {
+            log?.Write("end");
             await stop.CancelAsync();
             try
             {
@@ -235,6 +239,7 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
             return;
         }
 
+        _log?.Secret(token);
         Notice("checking the token with " + Terminal.Text.OneLine(signIn.Address) + "…");
         var refused = await signIn.SignInAsync(token, _stop?.Token ?? CancellationToken.None);
         if (refused is not null)
@@ -612,8 +617,26 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
             refused = ex.Message;
         }
 
+        _log?.Write("command", ("command", command.GetType().Name), ("runId", RunOf(command)), ("textLength", TextLength(command)), ("refused", refused));
         Notice(refused is null ? done : Terminal.Text.OneLine(refused));
     }
+
+    private static string? RunOf(CockpitCommand command) => command switch
+    {
+        CockpitCommand.SendMessage m => m.RunId,
+        CockpitCommand.Interrupt i => i.RunId,
+        CockpitCommand.Finish f => f.RunId,
+        CockpitCommand.Cancel c => c.RunId,
+        CockpitCommand.Decide d => d.RunId,
+        _ => null,
+    };
+
+    private static string? TextLength(CockpitCommand command) => command switch
+    {
+        CockpitCommand.StartRun s => s.Prompt.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        CockpitCommand.SendMessage m => m.Text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => null,
+    };
 
     private void Select(string? runId)
     {
@@ -630,7 +653,15 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
         Change(v => v with { Drawer = open ? CockpitDrawer.Approvals.Instance : null });
     }
 
-    private void Notice(string? text) => Change(v => v with { Notice = text });
+    private void Notice(string? text)
+    {
+        if (text is not null)
+        {
+            _log?.Write("notice", ("text", text));
+        }
+
+        Change(v => v with { Notice = text });
+    }
 
     private void Quit()
     {
@@ -642,6 +673,11 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
     {
         await foreach (var e in transport.ReadAsync(ct))
         {
+            if (e is CockpitEvent.HealthChanged health)
+            {
+                _log?.Write("health", ("health", health.Health.ToString()), ("detail", health.Detail));
+            }
+
             Apply(e);
         }
     }
