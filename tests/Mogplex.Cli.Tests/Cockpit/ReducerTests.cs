@@ -68,6 +68,18 @@ public sealed class ReducerTests
     }
 
     [Fact]
+    public void TheHeader_ShowsTheRunsPermissionMode_FromASnapshotLine()
+    {
+        var state = CockpitState.Empty;
+        foreach (var e in new JsonlEvents().Read("""{"type":"snapshot","run":{"runId":"r1","status":"running","harness":"codex","model":"gpt-5.5","permissionMode":"approval","interactive":true}}"""))
+        {
+            state = Reducer.Apply(state, e);
+        }
+
+        Assert.Contains("codex gpt-5.5, approval", ScreenText.Header(Reducer.Select(state, "r1"), "stdio"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReplayedEvents_ChangeNothing_TheSameEventsRebuildTheSameScreen()
     {
         var lines = File.ReadLines(Fixture("interactive-approval.jsonl")).ToList();

@@ -44,6 +44,9 @@ public sealed record RunSummary(string Id)
 
     public string? Model { get; init; }
 
+    /// <summary><c>auto</c> or <c>approval</c> ([beyond]; null from a server that does not say).</summary>
+    public string? PermissionMode { get; init; }
+
     public string? Branch { get; init; }
 
     public string? Awaiting { get; init; }

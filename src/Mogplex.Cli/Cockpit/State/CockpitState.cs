@@ -40,6 +40,8 @@ public sealed record CockpitRun(string Id)
 
     public string? Model { get; init; }
 
+    public string? PermissionMode { get; init; }
+
     public string? Branch { get; init; }
 
     /// <summary><c>approval</c>, <c>input</c> or null.</summary>

@@ -49,6 +49,7 @@ public static class Reducer
             Harness = s.Harness is null ? run.Harness : Text.OneLine(s.Harness),
             RepoId = s.RepoId ?? run.RepoId,
             Model = s.Model is null ? run.Model : Text.OneLine(s.Model),
+            PermissionMode = s.PermissionMode is null ? run.PermissionMode : Text.OneLine(s.PermissionMode),
             Branch = s.Branch is null ? run.Branch : Text.OneLine(s.Branch),
             Turns = Math.Max(s.Turns ?? 0, run.Turns),
             Interactive = s.Interactive ?? run.Interactive,

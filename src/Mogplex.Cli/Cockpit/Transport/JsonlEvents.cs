@@ -97,6 +97,7 @@ public sealed class JsonlEvents
             Harness = Str(run, "harness"),
             RepoId = Str(run, "repoId"),
             Model = Str(run, "model"),
+            PermissionMode = Str(run, "permissionMode"),
             Branch = run.TryGetProperty("branch", out var b) && b.ValueKind == JsonValueKind.Object ? Str(b, "working") ?? Str(b, "base") : null,
             Awaiting = Str(run, "awaiting") ?? "",
             Turns = run.TryGetProperty("turns", out var t) && t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out var n) ? n : null,

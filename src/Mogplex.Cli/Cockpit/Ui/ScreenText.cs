@@ -17,7 +17,7 @@ public static class ScreenText
         if (run is not null)
         {
             parts.Add(run.Branch ?? "-");
-            parts.Add($"{run.Harness ?? "-"}{(run.Model is null ? "" : " " + run.Model)}");
+            parts.Add($"{run.Harness ?? "-"}{(run.Model is null ? "" : " " + run.Model)}{(run.PermissionMode is null ? "" : ", " + run.PermissionMode)}");
             parts.Add(run.Awaiting is null ? run.Status : $"{run.Status}, awaiting {run.Awaiting}");
             parts.Add($"{Tokens(run.InputTokens)} in / {Tokens(run.OutputTokens)} out {Reducer.Money(run.CostUsd)}");
         }
