@@ -97,6 +97,27 @@ public sealed class CockpitScreenTests
     }
 
     [Fact]
+    public async Task TabToTheTimelineThenArrowsScrollARow_TheMouseWheelScrollsIt()
+    {
+        await using var cockpit = await Cockpit.StartAsync("interactive-approval");
+        var auto = cockpit.Automator;
+
+        // Composer → rail → timeline.
+        await auto.TabAsync(Ct);
+        await auto.TabAsync(Ct);
+        await auto.UpAsync(Ct);
+        await auto.WaitUntilTextAsync("Timeline (scrolled 1 up");
+        await auto.DownAsync(Ct);
+        await auto.WaitUntilNoTextAsync("Timeline (scrolled");
+
+        await auto.MouseMoveToAsync(60, 8, Ct);
+        await auto.ScrollUpAsync(1, Ct);
+        await auto.WaitUntilTextAsync("Timeline (scrolled 3 up");
+        await auto.ScrollDownAsync(1, Ct);
+        await auto.WaitUntilNoTextAsync("Timeline (scrolled");
+    }
+
+    [Fact]
     public async Task Search_MarksTheNewestMatch_AgainGoesOlderThenRound_CtrlEndEndsIt()
     {
         await using var cockpit = await Cockpit.StartAsync("interactive-approval");

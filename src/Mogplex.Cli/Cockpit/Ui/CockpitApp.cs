@@ -127,7 +127,7 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
     }
 
     private Hex1bWidget Screen(RootContext ctx) =>
-        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer, LoginBox, new ComposerKeys(History, () => _ = SteerAsync(_composer.Text), ComposerChanged, Quit), _filter, Filtered)
+        CockpitScreen.Build(ctx, View, text => _ = SubmitAsync(text), Select, _composer, LoginBox, new ComposerKeys(History, () => _ = SteerAsync(_composer.Text), ComposerChanged, Quit) { Scroll = ScrollTimeline }, _filter, Filtered)
             .InputBindings(b =>
             {
                 b.Ctrl().Key(Hex1bKey.C).Global().Action(CtrlC, "Interrupt the turn; twice: quit");
@@ -296,6 +296,10 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
                 $"{(approve ? "approved" : "rejected")}: {approval.Action}: {approval.Target}");
         }
     }
+
+    /// <summary>Scrolls the timeline <paramref name="rows"/> rows back (negative: towards live).</summary>
+    private void ScrollTimeline(int rows) =>
+        Change(v => v with { Scroll = Math.Clamp(v.Scroll + rows, 0, Math.Max(0, (v.State.Selected?.Timeline.Count ?? 0) - 1)) });
 
     /// <summary>The composer's text changed: its height, and what a slash command being typed would be.</summary>
     private void ComposerChanged(string text)

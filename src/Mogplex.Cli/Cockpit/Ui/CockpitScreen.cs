@@ -55,10 +55,7 @@ public static class CockpitScreen
                     .Width(SizeHint.Fixed(32)),
                 view.Drawer switch
                 {
-                    null => h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())]))
-                        .Title(view.SearchHit is { } hit ? $"Timeline (match {hit.Number} of {hit.Count} for '{view.SearchTerm}' · /search: older · Ctrl+End: live)"
-                            : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline")
-                        .Fill(),
+                    null => Timeline(h, view, timeline, keys),
                     CockpitDrawer.Approvals => h.Border(h.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])).Title($"Approvals ({state.Approvals.Count})").Fill(),
                     // The export drawer's lines (a file's path) wrap: a path cut short is no use.
                     CockpitDrawer.Export => h.Border(h.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Wrap())])).Title(DrawerText.Title(view)).Fill(),
@@ -72,6 +69,30 @@ public static class CockpitScreen
                 : Composer(v, view, submit, composer, keys),
             v.Text(view.LoginOpen ? LoginKeys(view) : view.Drawer is CockpitDrawer.Palette or CockpitDrawer.Picker ? DrawerText.ChooseKeys : Keys).Truncate(),
         ]);
+    }
+
+    /// <summary>
+    /// The timeline: the mouse wheel scrolls it three rows at a time, and once focused (<c>Tab</c>
+    /// from the rail) <c>↑</c>/<c>↓</c> scroll it a row.
+    /// </summary>
+    private static Hex1bWidget Timeline(WidgetContext<HStackWidget> h, CockpitView view, IReadOnlyList<TimelineLine> timeline, ComposerKeys? keys)
+    {
+        var title = view.SearchHit is { } hit ? $"Timeline (match {hit.Number} of {hit.Count} for '{view.SearchTerm}' · /search: older · Ctrl+End: live)"
+            : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline";
+        if (keys is null)
+        {
+            return h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())])).Title(title).Fill();
+        }
+
+        return h.Interactable(ic => ic.Border(ic.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())])).Title(title))
+            .InputBindings(b =>
+            {
+                b.Mouse(MouseButton.ScrollUp).Action(() => keys.Scroll(3), "Scroll up");
+                b.Mouse(MouseButton.ScrollDown).Action(() => keys.Scroll(-3), "Scroll down");
+                b.Key(Hex1bKey.UpArrow).Action(() => keys.Scroll(1), "Row up");
+                b.Key(Hex1bKey.DownArrow).Action(() => keys.Scroll(-1), "Row down");
+            })
+            .Fill();
     }
 
     /// <summary>
@@ -123,4 +144,8 @@ public static class CockpitScreen
 }
 
 /// <summary>What the composer's own keys do (the app's side).</summary>
-public sealed record ComposerKeys(Action<int> History, Action Steer, Action<string> TextChanged, Action Quit);
+public sealed record ComposerKeys(Action<int> History, Action Steer, Action<string> TextChanged, Action Quit)
+{
+    /// <summary>Scrolls the timeline by rows (positive: back, towards older rows).</summary>
+    public Action<int> Scroll { get; init; } = _ => { };
+}
