@@ -19,7 +19,7 @@ public sealed class DaemonTransportTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly ServerAddress Address = ServerAddress.Http(new Uri("http://mogplex.test"));
+    private static readonly ServerAddress s_address = ServerAddress.Http(new Uri("http://mogplex.test"));
 
     private static DaemonTransport Transport(MogplexClient client) =>
         new(client, new FollowOptions(new FakeTimeProvider(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)), attachRunId: null, onlyRepoId: null);
@@ -34,7 +34,7 @@ public sealed class DaemonTransportTests
         }
 
         handler.Post("/runs/run-1/cancel").Ok("""{"runId":"run-1","status":"cancelled"}""");
-        using var client = new MogplexClient(HttpClientFactory.Create(Address, "test", handler), Address, "token");
+        using var client = new MogplexClient(HttpClientFactory.Create(s_address, "test", handler), s_address, "token");
         await using var transport = Transport(client);
 
         Assert.Equal(DaemonTransport.NotInteractiveHere, await transport.SendAsync(new CockpitCommand.SendMessage("run-1", "more", Steer: false), Ct));
@@ -51,7 +51,7 @@ public sealed class DaemonTransportTests
         var handler = new StubHttpHandler();
         handler.Get("/runs?limit=30").Times(2).Respond((request, _) => Task.FromResult(Answer(request)));
         handler.Get("/runs?limit=1").Times(2).Respond((request, _) => Task.FromResult(Answer(request)));
-        using var client = new MogplexClient(HttpClientFactory.Create(Address, "test", handler), Address, token: "");
+        using var client = new MogplexClient(HttpClientFactory.Create(s_address, "test", handler), s_address, token: "");
         await using var transport = Transport(client);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         await using var events = transport.ReadAsync(stop.Token).GetAsyncEnumerator(stop.Token);
