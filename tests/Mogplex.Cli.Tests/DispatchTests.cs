@@ -41,6 +41,18 @@ public sealed class DispatchTests : IDisposable
     }
 
     [Fact]
+    public async Task DashDashLogout_WithoutATerminal_ChangesNothing()
+    {
+        _cli.Env["MOGPLEX_HOME"] = Path.Combine(_cli.Home, ".mogplex");
+        var auth = CliHarness.WriteAuthFile(Path.Combine(_cli.Home, ".mogplex"), """{"mogplex":{"token":"mog_kept"}}""");
+
+        var result = await _cli.RunAsync("--logout");
+
+        Assert.Equal(ExitCodes.Usage, result.Exit);
+        Assert.Contains("mog_kept", await File.ReadAllTextAsync(auth, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NoArguments_OnATerminal_ShowsTheCockpitPlaceholderUntilQuit()
     {
         _cli.StdoutIsTerminal = true;

@@ -41,12 +41,6 @@ public static class CockpitEntry
             : null;
         context = socketContext ?? context;
 
-        if (args.Contains("--logout"))
-        {
-            // Forget the stored token, then start: the daemon transport opens on its sign-in line.
-            _ = AuthFile.Remove(context.Settings.Home());
-        }
-
         var chosen = context.Environment("MOGPLEX_TRANSPORT");
         var attach = Attach(args) ?? NullIfEmpty(context.Environment("MOGPLEX_ATTACH_RUN_ID"));
         var stdio = args.Contains("--events=jsonl") || chosen == "stdio" || (terminal.IsInputRedirected && chosen is null or "");
@@ -55,6 +49,13 @@ public static class CockpitEntry
         if (!terminal.IsOutputTerminal || !(stdio || daemon || process) || terminal is not ConsoleTerminal || OperatingSystem.IsWindows())
         {
             return CockpitPlaceholder.Run(context, args);
+        }
+
+        if (args.Contains("--logout"))
+        {
+            // Forget the stored token, then start (without a terminal nothing happens: exit 2 above).
+            // The daemon transport opens on its sign-in line.
+            _ = AuthFile.Remove(context.Settings.Home());
         }
 
         if (process)
