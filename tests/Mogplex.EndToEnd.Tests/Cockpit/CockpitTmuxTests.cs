@@ -56,6 +56,8 @@ public sealed class CockpitTmuxTests
         await tmux.TypeAsync("Try first [[write rejected.txt no]] [[say tried]]");
         await tmux.WaitForAsync("awaiting approval");
         await tmux.WaitForTitleAsync("(1) mogplex");
+        await tmux.WaitForAsync(", approval │ ");
+        await tmux.SaveScreenAsync("cockpit-" + harness);
         await tmux.KeysAsync("C-a");
         await tmux.WaitForAsync("Approvals (1)");
         await tmux.KeysAsync("r");
@@ -338,6 +340,16 @@ public sealed class CockpitTmuxTests
 
         /// <summary>The pane's title, as the programs in it set it (OSC 0 / OSC 2).</summary>
         public async Task<string> TitleAsync() => (await RunAsync("display-message", "-p", "-t", "cockpit", "#{pane_title}")).Trim();
+
+        /// <summary>With <c>MOGPLEX_SCREENSHOT_DIR</c> set, writes the screen there as <paramref name="name"/>.txt (the README's screenshot comes from here).</summary>
+        public async Task SaveScreenAsync(string name)
+        {
+            if (Environment.GetEnvironmentVariable("MOGPLEX_SCREENSHOT_DIR") is { Length: > 0 } dir)
+            {
+                var lines = (await ScreenAsync()).Split('\n').Select(l => l.TrimEnd());
+                await File.WriteAllTextAsync(Path.Combine(dir, name + ".txt"), string.Join('\n', lines).TrimEnd() + "\n", Ct);
+            }
+        }
 
         /// <summary>The screen as it is now.</summary>
         public Task<string> ScreenAsync() => RunAsync("capture-pane", "-p", "-t", "cockpit");

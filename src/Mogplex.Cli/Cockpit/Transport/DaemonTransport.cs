@@ -77,7 +77,10 @@ public sealed class DaemonTransport(MogplexClient client, FollowOptions follow, 
                     }, Guid.NewGuid().ToString(), ct);
                     if (run.Id is { } id)
                     {
-                        Publish(new CockpitEvent.RunSnapshot(JsonlEvents.Summary(run.Json) ?? new RunSummary(id), StartedHere: true));
+                        // The start's answer is short: what this start asked for fills the header until the run says more.
+                        var summary = JsonlEvents.Summary(run.Json) ?? new RunSummary(id);
+                        summary = summary with { PermissionMode = summary.PermissionMode ?? start.PermissionMode ?? "auto", Model = summary.Model ?? start.Model };
+                        Publish(new CockpitEvent.RunSnapshot(summary, StartedHere: true));
                         Follow(id);
                     }
 

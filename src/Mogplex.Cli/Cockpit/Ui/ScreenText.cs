@@ -16,9 +16,10 @@ public static class ScreenText
         var parts = new List<string> { "mogplex", $"{transport}: {Health(state.Health)}" };
         if (run is not null)
         {
+            // Most needed first: a narrow terminal cuts the end.
+            parts.Add(run.Awaiting is null ? run.Status : $"{run.Status}, awaiting {run.Awaiting}");
             parts.Add(run.Branch ?? "-");
             parts.Add($"{run.Harness ?? "-"}{(run.Model is null ? "" : " " + run.Model)}{(run.PermissionMode is null ? "" : ", " + run.PermissionMode)}");
-            parts.Add(run.Awaiting is null ? run.Status : $"{run.Status}, awaiting {run.Awaiting}");
             parts.Add($"{Tokens(run.InputTokens)} in / {Tokens(run.OutputTokens)} out {Reducer.Money(run.CostUsd)}");
         }
 
