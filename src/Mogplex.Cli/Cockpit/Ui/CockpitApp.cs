@@ -87,7 +87,9 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
                 });
             }).Build();
         started?.Invoke(built);
-        var pump = PumpAsync(stop.Token);
+        // On the pool, not here: the transport's set-up (buffers, its first read) is not on the
+        // way to the first frame.
+        var pump = Task.Run(() => PumpAsync(stop.Token), CancellationToken.None);
         try
         {
             await built.RunAsync(stop.Token);

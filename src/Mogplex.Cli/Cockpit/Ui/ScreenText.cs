@@ -36,11 +36,19 @@ public static class ScreenText
     /// </summary>
     public static IReadOnlyList<RailLine> Rail(CockpitState state)
     {
+        // Loops, not Where(...).Select(...): under AOT that Select is resolved by the type loader
+        // at its first call, about a millisecond of the first frame (bench/cockpit.sh).
         var lines = new List<RailLine>();
         foreach (var group in new[] { RunGroup.NeedsYou, RunGroup.Working, RunGroup.Done })
         {
             var mark = group switch { RunGroup.NeedsYou => '!', RunGroup.Working => '~', _ => ' ' };
-            lines.AddRange(state.Runs.Where(r => r.Group == group).Select(r => new RailLine(r.Id, $"{mark} {Short(r.Id)} {ShortHarness(r.Harness)} {Glyph(r)}")));
+            foreach (var r in state.Runs)
+            {
+                if (r.Group == group)
+                {
+                    lines.Add(new RailLine(r.Id, $"{mark} {Short(r.Id)} {ShortHarness(r.Harness)} {Glyph(r)}"));
+                }
+            }
         }
 
         return lines.Count == 0 ? [new RailLine(null, "no runs yet")] : lines;
