@@ -76,7 +76,7 @@ public sealed class ReducerTests
             state = Reducer.Apply(state, e);
         }
 
-        Assert.Contains("codex gpt-5.5, approval", ScreenText.Header(Reducer.Select(state, "r1"), "stdio"), StringComparison.Ordinal);
+        Assert.Contains("│ running │ mode approval │", ScreenText.Header(Reducer.Select(state, "r1"), "stdio"), StringComparison.Ordinal);
     }
 
     [Fact]

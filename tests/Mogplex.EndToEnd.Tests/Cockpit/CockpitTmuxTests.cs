@@ -56,7 +56,7 @@ public sealed class CockpitTmuxTests
         await tmux.TypeAsync("Try first [[write rejected.txt no]] [[say tried]]");
         await tmux.WaitForAsync("awaiting approval");
         await tmux.WaitForTitleAsync("(1) mogplex");
-        await tmux.WaitForAsync(", approval │ ");
+        await tmux.WaitForAsync("│ streaming, awaiting approval │ mode approval │");
         await tmux.SaveScreenAsync("cockpit-" + harness);
         await tmux.KeysAsync("C-a");
         await tmux.WaitForAsync("Approvals (1)");

@@ -18,8 +18,13 @@ public static class ScreenText
         {
             // Most needed first: a narrow terminal cuts the end.
             parts.Add(run.Awaiting is null ? run.Status : $"{run.Status}, awaiting {run.Awaiting}");
+            if (run.PermissionMode is not null)
+            {
+                parts.Add("mode " + run.PermissionMode);
+            }
+
             parts.Add(run.Branch ?? "-");
-            parts.Add($"{run.Harness ?? "-"}{(run.Model is null ? "" : " " + run.Model)}{(run.PermissionMode is null ? "" : ", " + run.PermissionMode)}");
+            parts.Add($"{run.Harness ?? "-"}{(run.Model is null ? "" : " " + run.Model)}");
             parts.Add($"{Tokens(run.InputTokens)} in / {Tokens(run.OutputTokens)} out {Reducer.Money(run.CostUsd)}");
         }
 
