@@ -81,10 +81,10 @@ public static class CockpitScreen
             : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline";
         if (keys is null)
         {
-            return h.Border(h.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())])).Title(title).Fill();
+            return h.Border(h.Text(string.Join('\n', timeline.Select(l => l.Text))).Truncate()).Title(title).Fill();
         }
 
-        return h.Interactable(ic => ic.Border(ic.VStack(t => [.. timeline.Select(l => t.Text(l.Text).Truncate())])).Title(title))
+        return h.Interactable(ic => ic.Border(ic.Text(string.Join('\n', timeline.Select(l => l.Text))).Truncate()).Title(title))
             .InputBindings(b =>
             {
                 b.Mouse(MouseButton.ScrollUp).Action(() => keys.Scroll(3), "Scroll up");
