@@ -327,43 +327,25 @@ public sealed class CockpitComposerTests : IDisposable
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private sealed class Cockpit : IAsyncDisposable
+    /// <summary>The app in a headless terminal (<see cref="HeadlessCockpit"/>) on a <see cref="RecordingTransport"/>, with a home folder and recorded signals.</summary>
+    private sealed class Cockpit(HeadlessCockpit ui, RecordingTransport transport, RecordingSignals signals) : IAsyncDisposable
     {
         public const string RunId = "run-1";
 
-        private readonly CancellationTokenSource _stop;
+        public Hex1bTerminalAutomator Automator => ui.Automator;
 
-        private Cockpit(Hex1bTerminalAutomator automator, Task run, RecordingTransport transport, RecordingSignals signals, CancellationTokenSource stop) =>
-            (Automator, Run, Transport, Signals, _stop) = (automator, run, transport, signals, stop);
+        public RecordingTransport Transport => transport;
 
-        public Hex1bTerminalAutomator Automator { get; }
-
-        public Task Run { get; }
-
-        public RecordingTransport Transport { get; }
-
-        public RecordingSignals Signals { get; }
+        public RecordingSignals Signals => signals;
 
         public static async Task<Cockpit> StartAsync(string home, bool interactiveRun = true, bool signedIn = true)
         {
-            var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
             var transport = new RecordingTransport(interactiveRun, signedIn);
             var signals = new RecordingSignals();
-            var app = new CockpitApp(transport, time, () => Height, new CockpitHome(home, () => "repo-1"), signals);
-            var started = new TaskCompletionSource<Hex1bTerminal>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var stop = new CancellationTokenSource();
-            var run = app.RunAsync(Hex1bTerminal.CreateSlimBuilder().WithHeadless().WithDimensions(Width, Height), stop.Token, started.SetResult);
-            var terminal = await started.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            var automator = new Hex1bTerminalAutomator(terminal, TimeSpan.FromSeconds(10));
-            await automator.WaitUntilTextAsync("daemon: nominal");
-            return new Cockpit(automator, run, transport, signals, stop);
+            var ui = await HeadlessCockpit.StartAsync(transport, home: new CockpitHome(home, () => "repo-1"), signals: signals, ready: "daemon: nominal", width: Width, height: Height);
+            return new Cockpit(ui, transport, signals);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await Run.WaitAsync(TimeSpan.FromSeconds(10));
-            _stop.Dispose();
-        }
+        public ValueTask DisposeAsync() => ui.DisposeAsync();
     }
 }

@@ -15,9 +15,6 @@ namespace Mogplex.Cli.Tests.Cockpit;
 /// </summary>
 public sealed class CockpitScreenTests
 {
-    private const int Width = 110;
-    private const int Height = 26;
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
@@ -161,39 +158,9 @@ public sealed class CockpitScreenTests
     private static string SourceFixtures([System.Runtime.CompilerServices.CallerFilePath] string here = "") => Path.Combine(Path.GetDirectoryName(here)!, "Fixtures");
 
     /// <summary>The real cockpit app on a fixture, in a headless Hex1b terminal, drawn to the end of its input.</summary>
-    private sealed class Cockpit : IAsyncDisposable
+    private static class Cockpit
     {
-        private readonly CancellationTokenSource _stop = new();
-
-        private Cockpit(Hex1bTerminalAutomator automator, Task run, FakeTimeProvider time) => (Automator, Run, Time) = (automator, run, time);
-
-        public Hex1bTerminalAutomator Automator { get; }
-
-        public Task Run { get; }
-
-        public FakeTimeProvider Time { get; }
-
-        public static async Task<Cockpit> StartAsync(string fixture)
-        {
-            var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-            var transport = new StdioTransport(File.OpenRead(ReducerTests.Fixture(fixture + ".jsonl")));
-            var app = new CockpitApp(transport, time, () => Height);
-            var started = new TaskCompletionSource<Hex1bTerminal>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var stop = new CancellationTokenSource();
-            var run = app.RunAsync(Hex1bTerminal.CreateSlimBuilder().WithHeadless().WithDimensions(Width, Height), stop.Token, started.SetResult);
-            var terminal = await started.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            var automator = new Hex1bTerminalAutomator(terminal, TimeSpan.FromSeconds(10));
-            await automator.WaitUntilTextAsync("end of the input");
-            var cockpit = new Cockpit(automator, run, time);
-            cockpit._stop.Token.Register(stop.Cancel);
-            return cockpit;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await Run.WaitAsync(TimeSpan.FromSeconds(10));
-            _stop.Dispose();
-        }
+        public static Task<HeadlessCockpit> StartAsync(string fixture) =>
+            HeadlessCockpit.StartAsync(new StdioTransport(File.OpenRead(ReducerTests.Fixture(fixture + ".jsonl"))), at: "2026-12-07T10:00:00Z");
     }
 }

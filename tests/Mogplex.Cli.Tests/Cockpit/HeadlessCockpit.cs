@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Hex1b;
 using Hex1b.Automation;
 using Microsoft.Extensions.Time.Testing;
+using Mogplex.Cli.Cockpit.Files;
 using Mogplex.Cli.Cockpit.State;
 using Mogplex.Cli.Cockpit.Transport;
 using Mogplex.Cli.Cockpit.Ui;
@@ -20,25 +21,35 @@ internal sealed class HeadlessCockpit : IAsyncDisposable
 
     private readonly CancellationTokenSource _stop;
 
-    private HeadlessCockpit(Hex1bTerminalAutomator automator, Task run, CancellationTokenSource stop) => (Automator, Run, _stop) = (automator, run, stop);
+    private HeadlessCockpit(Hex1bTerminalAutomator automator, Task run, FakeTimeProvider time, CancellationTokenSource stop) =>
+        (Automator, Run, Time, _stop) = (automator, run, time, stop);
 
     public Hex1bTerminalAutomator Automator { get; }
 
     public Task Run { get; }
 
+    /// <summary>The app's clock (the double <c>Ctrl+C</c> reads it).</summary>
+    public FakeTimeProvider Time { get; }
+
     public string Text => string.Join('\n', Automator.CreateSnapshot().GetScreenText().Split('\n').Select(l => l.TrimEnd())).TrimEnd() + "\n";
 
-    public static async Task<HeadlessCockpit> StartAsync(ICockpitTransport transport, string? exports = null)
+    /// <summary>
+    /// Starts the app on <paramref name="transport"/> and waits until <paramref name="ready"/> is on
+    /// the screen; <paramref name="home"/> and <paramref name="signals"/> as the real entry gives them.
+    /// </summary>
+    public static async Task<HeadlessCockpit> StartAsync(
+        ICockpitTransport transport, string? exports = null, CockpitHome? home = null, ITerminalSignals? signals = null,
+        string ready = "end of the input", int width = Width, int height = Height, string at = "2026-12-07T12:00:00Z")
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var app = new CockpitApp(transport, time, () => Height) { ExportsFolder = exports };
+        var time = new FakeTimeProvider(DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture));
+        var app = new CockpitApp(transport, time, () => height, home, signals) { ExportsFolder = exports };
         var started = new TaskCompletionSource<Hex1bTerminal>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stop = new CancellationTokenSource();
-        var run = app.RunAsync(Hex1bTerminal.CreateSlimBuilder().WithHeadless().WithDimensions(Width, Height), stop.Token, started.SetResult);
+        var run = app.RunAsync(Hex1bTerminal.CreateSlimBuilder().WithHeadless().WithDimensions(width, height), stop.Token, started.SetResult);
         var terminal = await started.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         var automator = new Hex1bTerminalAutomator(terminal, TimeSpan.FromSeconds(10));
-        await automator.WaitUntilTextAsync("end of the input");
-        return new HeadlessCockpit(automator, run, stop);
+        await automator.WaitUntilTextAsync(ready);
+        return new HeadlessCockpit(automator, run, time, stop);
     }
 
     public static Task<HeadlessCockpit> ReplayAsync(string fixture, string? exports = null) =>
