@@ -21,25 +21,9 @@ public sealed class CockpitDrawersTmuxTests
         await using var _1 = mogplexd;
         await using var _2 = model;
         var server = await mogplexd.StartServerAsync(env);
-        await using var tmux = await Tmux.StartAsync(mogplexd.RootDir, new Dictionary<string, string>
-        {
-            ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
-            ["MOGPLEX_API_KEY"] = token,
-            ["MOGPLEX_REPO_ID"] = repoId,
-        });
+        await using var tmux = await Tmux.StartAsync(mogplexd.RootDir, Tmux.Daemon(server, token, repoId));
         using var client = server.CreateClient(token);
-        tmux.Describe = async () =>
-        {
-            var runs = await client.GetStringAsync(new Uri(Curl.ApiBase + "/runs", UriKind.Relative), Ct);
-            var ids = System.Text.Json.JsonDocument.Parse(runs).RootElement.GetProperty("data").GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("runId").GetString()!).ToList();
-            var described = new List<string>();
-            foreach (var id in ids)
-            {
-                described.Add(id + ":\n" + string.Join("\n", (await ExecRuns.EventsAsync(client, id)).Select(e => $"  {e.Type}: {e.Message} {e.Payload}")));
-            }
-
-            return string.Join("\n", described);
-        };
+        tmux.DescribeRuns(client);
         await tmux.WaitForAsync("daemon: nominal");
 
         // The picker: typed filter, Enter takes it.

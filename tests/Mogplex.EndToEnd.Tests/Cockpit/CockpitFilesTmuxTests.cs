@@ -159,12 +159,7 @@ public sealed class CockpitFilesTmuxTests
             Directory.CreateDirectory(project);
             await WriteOwnerOnlyAsync(Path.Combine(mogplexHome, "permissions.json"), """{"version": 1, "mode": "approval"}""");
             await WriteOwnerOnlyAsync(Path.Combine(project, "permissions.json"), """{"version": 1, "rules": {"allow": ["bash:*"]}}""");
-            var settings = new Dictionary<string, string>
-            {
-                ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
-                ["MOGPLEX_API_KEY"] = token,
-                ["MOGPLEX_REPO_ID"] = repoId,
-            };
+            var settings = Tmux.Daemon(server, token, repoId);
 
             await using var tmux = await Tmux.StartAsync(mogplexd.RootDir, settings, workingDirectory: checkout, home: home);
             await tmux.WaitForAsync("daemon: nominal");

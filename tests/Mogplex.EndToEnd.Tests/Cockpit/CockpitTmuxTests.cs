@@ -27,26 +27,10 @@ public sealed class CockpitTmuxTests
         await using var _1 = mogplexd;
         await using var _2 = model;
         var server = await mogplexd.StartServerAsync(env);
-        await using var tmux = await Tmux.StartAsync(mogplexd.RootDir, new Dictionary<string, string>
-        {
-            ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
-            ["MOGPLEX_API_KEY"] = token,
-            ["MOGPLEX_REPO_ID"] = repoId,
-        });
+        await using var tmux = await Tmux.StartAsync(mogplexd.RootDir, Tmux.Daemon(server, token, repoId));
 
         using var client = server.CreateClient(token);
-        tmux.Describe = async () =>
-        {
-            var runs = await client.GetStringAsync(new Uri(Curl.ApiBase + "/runs", UriKind.Relative), Ct);
-            var ids = System.Text.Json.JsonDocument.Parse(runs).RootElement.GetProperty("data").GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("runId").GetString()!).ToList();
-            var described = new List<string>();
-            foreach (var id in ids)
-            {
-                described.Add(id + ":\n" + string.Join("\n", (await ExecRuns.EventsAsync(client, id)).Select(e => $"  {e.Type}: {e.Message} {e.Payload}")));
-            }
-
-            return string.Join("\n", described);
-        };
+        tmux.DescribeRuns(client);
         await tmux.WaitForAsync("daemon: nominal");
         await tmux.TypeAsync($"/harness {harness}");
         await tmux.TypeAsync("/permissions approval");
@@ -107,12 +91,7 @@ public sealed class CockpitTmuxTests
         await using var _1 = mogplexd;
         await using var _2 = model;
         var server = await mogplexd.StartServerAsync(env);
-        var settings = new Dictionary<string, string>
-        {
-            ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
-            ["MOGPLEX_API_KEY"] = token,
-            ["MOGPLEX_REPO_ID"] = repoId,
-        };
+        var settings = Tmux.Daemon(server, token, repoId);
         await using (var first = await Tmux.StartAsync(mogplexd.RootDir, settings))
         {
             await first.WaitForAsync("daemon: nominal");
@@ -372,6 +351,28 @@ public sealed class CockpitTmuxTests
 
             Assert.Fail($"the title is '{now}', not '{title}'");
         }
+
+        /// <summary>The daemon transport's settings for a cockpit on <paramref name="server"/>'s socket, with <paramref name="token"/>, starting runs on <paramref name="repoId"/>.</summary>
+        public static Dictionary<string, string> Daemon(ServerProcess server, string token, string repoId) => new()
+        {
+            ["MOGPLEX_URL"] = "unix:" + server.SocketPath,
+            ["MOGPLEX_API_KEY"] = token,
+            ["MOGPLEX_REPO_ID"] = repoId,
+        };
+
+        /// <summary>A failure's message lists every run <paramref name="client"/> sees, with its events.</summary>
+        public void DescribeRuns(HttpClient client) => Describe = async () =>
+        {
+            var runs = await client.GetStringAsync(new Uri(Curl.ApiBase + "/runs", UriKind.Relative), Ct);
+            var ids = System.Text.Json.JsonDocument.Parse(runs).RootElement.GetProperty("data").GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("runId").GetString()!).ToList();
+            var described = new List<string>();
+            foreach (var id in ids)
+            {
+                described.Add(id + ":\n" + string.Join("\n", (await ExecRuns.EventsAsync(client, id)).Select(e => $"  {e.Type}: {e.Message} {e.Payload}")));
+            }
+
+            return string.Join("\n", described);
+        };
 
         /// <summary>What the server has of the runs, for a failure's message.</summary>
         public Func<Task<string>>? Describe { get; set; }
