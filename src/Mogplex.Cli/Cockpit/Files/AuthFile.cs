@@ -55,36 +55,5 @@ public static class AuthFile
         }
     }
 
-    private static string? Write(string home, JsonObject root)
-    {
-        var path = PathIn(home);
-        var temp = Path.Combine(home, $".auth-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(home);
-            }
-            else
-            {
-                Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temp, options))
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-            {
-                root.WriteTo(writer);
-            }
-
-            File.Move(temp, path, overwrite: true);
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temp);
-            return $"cannot write {path}: {ex.Message}";
-        }
-    }
+    private static string? Write(string home, JsonObject root) => OwnerOnly.ReplaceJson(PathIn(home), writer => root.WriteTo(writer));
 }

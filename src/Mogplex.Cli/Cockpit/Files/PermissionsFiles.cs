@@ -27,10 +27,6 @@ public static class PermissionsFiles
 
     private static readonly string[] s_kinds = ["bash:", "write:", "read:", "mcp:", "net:"];
 
-    private static readonly UnixFileMode s_file = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    private static readonly UnixFileMode s_folder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     public static string GlobalPath(string home) => Path.Combine(home, "permissions.json");
 
     public static string ProjectPath(string home, string slug) => Path.Combine(home, "projects", slug, "permissions.json");
@@ -227,53 +223,26 @@ public static class PermissionsFiles
             return error + " (nothing was written)";
         }
 
-        var folder = Path.GetDirectoryName(path)!;
-        var temp = Path.Combine(folder, $".permissions-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        try
+        return OwnerOnly.ReplaceJson(path, writer =>
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (OperatingSystem.IsWindows())
+            writer.WriteStartObject();
+            writer.WriteNumber("version", 1);
+            writer.WriteString("mode", mode);
+            writer.WriteStartObject("rules");
+            foreach (var (name, list) in new[] { ("allow", layer?.Allow ?? []), ("ask", layer?.Ask ?? []), ("deny", layer?.Deny ?? []) })
             {
-                Directory.CreateDirectory(folder);
-            }
-            else
-            {
-                Directory.CreateDirectory(folder, s_folder);
-                options.UnixCreateMode = s_file;
-            }
-
-            using (var stream = new FileStream(temp, options))
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("version", 1);
-                writer.WriteString("mode", mode);
-                writer.WriteStartObject("rules");
-                foreach (var (name, list) in new[] { ("allow", layer?.Allow ?? []), ("ask", layer?.Ask ?? []), ("deny", layer?.Deny ?? []) })
+                writer.WriteStartArray(name);
+                foreach (var rule in list)
                 {
-                    writer.WriteStartArray(name);
-                    foreach (var rule in list)
-                    {
-                        writer.WriteStringValue(rule);
-                    }
-
-                    writer.WriteEndArray();
+                    writer.WriteStringValue(rule);
                 }
 
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-                writer.Flush();
-                stream.Write("\n"u8);
+                writer.WriteEndArray();
             }
 
-            File.Move(temp, path, overwrite: true);
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temp);
-            return $"cannot write {path}: {ex.Message}";
-        }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        });
     }
 }
 

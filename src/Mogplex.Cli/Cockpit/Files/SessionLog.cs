@@ -31,30 +31,17 @@ public sealed partial class SessionLog : IDisposable
         var folder = System.IO.Path.Combine(home, "logs");
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read };
             if (new DirectoryInfo(folder).LinkTarget is not null)
             {
                 // A link where the folder should be: not followed.
                 return null;
             }
 
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(folder);
-            }
-            else
-            {
-                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-
-                // The folder is the cockpit's own: 0700 even when something made it before.
-                File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-
+            // The folder is the cockpit's own: 0700 even when something made it before.
+            OwnerOnly.CreateOwnFolder(folder);
             Prune(folder);
             var path = System.IO.Path.Combine(folder, $"{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}.jsonl");
-            return new SessionLog(new FileStream(path, options), time, path);
+            return new SessionLog(new FileStream(path, OwnerOnly.NewFile(FileShare.Read)), time, path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
