@@ -153,6 +153,43 @@ public sealed partial class ReadmeScriptTests(ReadmeScriptTests.Fixture server) 
         Assert.Equal("success", await server.WaitForEndAsync(started.Groups[1].Value));
     }
 
+    /// <summary>
+    /// The README's first API run, as written (curl and jq; the default data folder's socket, here a
+    /// link in a fresh home to this server's), twice: each start takes a fresh Idempotency-Key, so
+    /// the second is a run of its own, not a replay. The stream ends by itself; the read says success.
+    /// </summary>
+    [Fact]
+    public async Task ApiExample_RunsAsWritten_AndAgainStartsASecondRun()
+    {
+        var home = Path.Combine(server.Mogplexd.RootDir, $"api-home-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(home, ".mogplex", "server"));
+        File.CreateSymbolicLink(Path.Combine(home, ".mogplex", "server", "mogplexd.sock"), server.SocketPath);
+        var script = await WriteScriptAsync(server.Mogplexd.RootDir, "api-example");
+        var env = new Dictionary<string, string?> { ["HOME"] = home, ["TOKEN"] = server.Token };
+
+        var runs = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var result = await ProcessRunner.RunAsync("bash", [script], env, home, s_scriptTimeout);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal("", result.StdErr);
+            var lines = CliOutput.Lines(result.StdOut);
+            Assert.Equal("success", lines[^1]);
+            var end = lines.ToList().IndexOf("event: end");
+            Assert.True(end > 0 && lines[end + 1].StartsWith("data: ", StringComparison.Ordinal), result.ToString());
+            var data = JsonDocument.Parse(lines[end + 1]["data: ".Length..]).RootElement;
+            Assert.Equal("success", data.GetProperty("status").GetString());
+            Assert.Contains(lines, l => l == "event: finished");
+            runs.Add(data.GetProperty("runId").GetString()!);
+        }
+
+        Assert.NotEqual(runs[0], runs[1]);
+        var run = await server.GetRunAsync(runs[0]);
+        Assert.Equal(("exec", server.RepoId), (CliOutput.Str(run, "harness"), CliOutput.Str(run, "repoId")));
+        Assert.Equal("hello\n", await ProcessRunner.RunCheckedAsync("git", ["--git-dir", server.Source.Path, "show", $"{CliOutput.Str(run, "commit")}:hello.txt"]));
+    }
+
     /// <summary>The bash block after <c>&lt;!-- marker --&gt;</c> in the repository's README.md, verbatim.</summary>
     private static string Block(string marker)
     {
