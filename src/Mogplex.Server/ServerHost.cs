@@ -101,6 +101,7 @@ public static class ServerHost
                 })
                 : ApiResults.Error(ErrorCodes.ServiceUnavailable, "The database is unavailable. Retry later."));
         app.MapOpenApi(ApiBase + "/openapi.json");
+        app.MapEventSchemas();
 
         var api = app.MapGroup(ApiBase).AddEndpointFilter<ApiAuthFilter>().WithTags("v1");
         api.MapRepos();
