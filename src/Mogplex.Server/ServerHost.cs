@@ -113,6 +113,7 @@ public static class ServerHost
             .Produces<ApiEnvelope<HealthStatus>>()
             .Error(StatusCodes.Status503ServiceUnavailable, "The database is unavailable.");
         app.MapOpenApi(ApiBase + "/openapi.json");
+        app.MapEventSchemas();
 
         var api = app.MapGroup(ApiBase).AddEndpointFilter<ApiAuthFilter>().WithMetadata(new RequiresTokenDoc());
         api.MapRepos();

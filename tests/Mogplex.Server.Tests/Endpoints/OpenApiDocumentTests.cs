@@ -22,7 +22,7 @@ public sealed class OpenApiDocumentTests
     [
         "getHealth", "listRepos", "startRun", "listRuns", "getRun", "cancelRun", "listRunEvents",
         "listRunApprovals", "decideRunApproval", "sendRunMessage", "interruptRun", "finishRun", "getRunDiff",
-        "listSandboxes", "createSandbox", "getSandboxLogs", "stopSandbox",
+        "listSandboxes", "createSandbox", "getSandboxLogs", "stopSandbox", "listEventSchemas", "getEventSchema",
     ];
 
     private static readonly string[] s_tokenErrors = ["401", "403", "429", "500", "503"];
@@ -120,6 +120,7 @@ public sealed class OpenApiDocumentTests
             ["runId"] = run.Data.GetProperty("runId").GetString()!,
             ["approvalId"] = Guid.NewGuid().ToString(),
             ["id"] = sandbox.Data.GetProperty("sandbox").GetProperty("id").GetString()!,
+            ["type"] = "tool_call",
         };
         var bodies = new Dictionary<string, string>
         {
@@ -143,7 +144,9 @@ public sealed class OpenApiDocumentTests
             Assert.True(operation.GetProperty("responses").TryGetProperty(status, out var response), $"{where}, which it does not document: {reply.Json}");
             if (reply.Json.ValueKind != JsonValueKind.Undefined)
             {
-                var schema = response.GetProperty("content").GetProperty("application/json").GetProperty("schema");
+                var mediaType = reply.Response.Content.Headers.ContentType?.MediaType ?? "(none)";
+                Assert.True(response.GetProperty("content").TryGetProperty(mediaType, out var content), $"{where} as {mediaType}, which it does not document");
+                var schema = content.GetProperty("schema");
                 var result = Schema(document, schema).Evaluate(reply.Json, new EvaluationOptions { OutputFormat = OutputFormat.List });
                 Assert.True(result.IsValid, $"{where}: the body does not match its schema: {Describe(result)}\n{reply.Json}");
             }
@@ -157,8 +160,8 @@ public sealed class OpenApiDocumentTests
 
         // The ones a fresh, non-interactive run cannot succeed at answer their documented refusals.
         Assert.Equal(
-            ["cancelRun 200", "createSandbox 202", "decideRunApproval 404", "finishRun 409", "getHealth 200", "getRun 200", "getRunDiff 200", "getSandboxLogs 200",
-             "interruptRun 409", "listRepos 200", "listRunApprovals 200", "listRunEvents 200", "listRuns 200", "listSandboxes 200", "sendRunMessage 409", "startRun 202", "stopSandbox 200"],
+            ["cancelRun 200", "createSandbox 202", "decideRunApproval 404", "finishRun 409", "getEventSchema 200", "getHealth 200", "getRun 200", "getRunDiff 200", "getSandboxLogs 200",
+             "interruptRun 409", "listEventSchemas 200", "listRepos 200", "listRunApprovals 200", "listRunEvents 200", "listRuns 200", "listSandboxes 200", "sendRunMessage 409", "startRun 202", "stopSandbox 200"],
             answered.Order());
     }
 

@@ -22,6 +22,7 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
     {
         ["runId"] = "The run's id (a UUID). Anything else, or another user's run, is 404 `Run not found`.",
         ["approvalId"] = "The approval's id (a UUID) from `approval_requested` or the approvals list.",
+        ["type"] = "An event type (`log`, `tool_call`, ...), optionally with `.json`.",
         ["id"] = "The sandbox record's id (`id` of a sandbox, a UUID). Anything else, or another user's sandbox, is 404 `Sandbox not found`.",
     };
 
