@@ -6,5 +6,5 @@ public sealed record ApiEnvelope<T>(bool Ok, T Data);
 /// <summary>The error envelope: <c>{"ok": false, "error": {"code", "message"}}</c>.</summary>
 public sealed record ApiErrorEnvelope(bool Ok, ApiError Error);
 
-/// <summary>An API error: a stable <see cref="ErrorCodes"/> value and a human message.</summary>
+/// <summary>An API error: a stable code (clients match on it) and a human message.</summary>
 public sealed record ApiError(string Code, string Message);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Endpoints;
@@ -83,7 +84,15 @@ public static class ServerHost
             builder.Services.AddHostedService<RunWorkerService>();
         }
 
-        builder.Services.AddOpenApi("v1", o => o.AddSchemaTransformer<OpenApiEventTypes>());
+        builder.Services.AddOpenApi("v1", o =>
+        {
+            o.AddDocumentTransformer<OpenApiDocumentSetup>();
+            o.AddOperationTransformer<OpenApiOperations>();
+            o.AddSchemaTransformer<OpenApiSchemas>();
+        });
+        // The document describes numbers as numbers: the web defaults would also allow them as strings
+        // (the server writes its answers with MogplexJsonContext; these options only shape the document).
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         configureServices?.Invoke(builder.Services);
 
@@ -99,10 +108,13 @@ public static class ServerHost
                 {
                     Sandbox = new SandboxHealth(isolation.Name, isolation.Network.ToString().ToLowerInvariant(), limits.ModeName, isolation.Warning ?? isolation.Refusal),
                 })
-                : ApiResults.Error(ErrorCodes.ServiceUnavailable, "The database is unavailable. Retry later."));
+                : ApiResults.Error(ErrorCodes.ServiceUnavailable, "The database is unavailable. Retry later."))
+            .Doc("Health", "getHealth", "Is the server up, and what its sandbox can do", "No token needed. `sandbox` says which isolation, network and resource limits this server applies to runs.")
+            .Produces<ApiEnvelope<HealthStatus>>()
+            .Error(StatusCodes.Status503ServiceUnavailable, "The database is unavailable.");
         app.MapOpenApi(ApiBase + "/openapi.json");
 
-        var api = app.MapGroup(ApiBase).AddEndpointFilter<ApiAuthFilter>().WithTags("v1");
+        var api = app.MapGroup(ApiBase).AddEndpointFilter<ApiAuthFilter>().WithMetadata(new RequiresTokenDoc());
         api.MapRepos();
         api.MapRuns();
         api.MapRunEvents();

@@ -34,6 +34,7 @@ namespace Mogplex.Contracts.Json;
 [JsonSerializable(typeof(ApiEnvelope<RunDiff>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(StartRunRequest))]
+[JsonSerializable(typeof(CreateSandboxRequest))]
 [JsonSerializable(typeof(RunEvent))]
 [JsonSerializable(typeof(StreamEnd))]
 public sealed partial class MogplexJsonContext : JsonSerializerContext;

@@ -16,8 +16,8 @@ public sealed record MessageAccepted(string MessageId, bool Queued);
 /// <summary>[beyond] 202 of <c>POST /runs/{id}/interrupt</c> and <c>/finish</c>: the run and what was asked of it.</summary>
 public sealed record RunInputAccepted(string RunId, string InputId, string Kind);
 
-/// <summary>[beyond] <c>GET /runs/{id}/diff</c>: the changes against <see cref="Base"/> (the run's start commit), live while it works, the delivered <see cref="Head"/> afterwards.</summary>
+/// <summary>[beyond] <c>GET /runs/{id}/diff</c>: the changes against <c>base</c> (the run's start commit), live while it works, the delivered <c>head</c> afterwards.</summary>
 public sealed record RunDiff(string? Base, string? Head, IReadOnlyList<RunDiffFileEntry> Files, string Patch, bool Truncated);
 
-/// <summary>[beyond] One changed file of a <see cref="RunDiff"/>: <c>added</c>, <c>modified</c>, <c>deleted</c>, <c>type_changed</c>; line counts null for a binary file.</summary>
+/// <summary>[beyond] One changed file of a run's diff: <c>added</c>, <c>modified</c>, <c>deleted</c>, <c>type_changed</c>; line counts null for a binary file.</summary>
 public sealed record RunDiffFileEntry(string Path, string Status, int? Additions, int? Deletions);

@@ -4,7 +4,7 @@ namespace Mogplex.Contracts.Runs;
 
 /// <summary>
 /// The request body of <c>POST /runs</c>. A field left null is not written at all (omitted, not
-/// <c>null</c>): the server tells the two apart for <see cref="RootDirectory"/> (omitted: the repo's
+/// <c>null</c>): the server tells the two apart for <c>rootDirectory</c> (omitted: the repo's
 /// root directory; null: the repository root), and a client sends only what its user set. The
 /// server parses the raw JSON itself so that every malformed field gets its documented message;
 /// this type is what clients send.
@@ -23,7 +23,7 @@ public sealed record StartRunRequest
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? WorkingBranch { get; init; }
 
-    /// <summary>Create <see cref="WorkingBranch"/> from the base; only JSON <c>true</c> does.</summary>
+    /// <summary>Create <c>workingBranch</c> from the base; only JSON <c>true</c> does.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? CreateBranch { get; init; }
 
@@ -39,7 +39,7 @@ public sealed record StartRunRequest
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Mode { get; init; }
 
-    /// <summary>[beyond] <c>auto</c> (default: nothing is asked) or <c>approval</c> (every tool call goes through <see cref="Permissions"/>; what they leave open waits for a person).</summary>
+    /// <summary>[beyond] <c>auto</c> (default: nothing is asked) or <c>approval</c> (every tool call goes through <c>permissions</c>; what they leave open waits for a person).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PermissionMode { get; init; }
 

@@ -1,6 +1,7 @@
 using Mogplex.Contracts;
 using Mogplex.Contracts.Repos;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Storage;
 
@@ -11,7 +12,12 @@ public static class ReposEndpoints
 {
     public static RouteGroupBuilder MapRepos(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos", ListAsync).Produces<ApiEnvelope<RepoList>>();
+        api.MapGet("/repos", ListAsync)
+            .Doc("Repos", "listRepos", "List the repositories linked for you", "Ordered by `full_name`. In mogplexd a repository is a git repository the operator linked (`mogplexd repo add`).")
+            .Produces<ApiEnvelope<RepoList>>()
+            .Query(new ApiQueryDoc("q", "Case-insensitive substring of `full_name`, taken literally (`%` and `_` are not wildcards); at most 200 characters.") { MaxLength = 200 })
+            .Limit(100, 200)
+            .Error(StatusCodes.Status400BadRequest, "`Invalid limit` (not an integer) or `Invalid query` (`q` over 200 characters).");
         return api;
     }
 

@@ -4,6 +4,7 @@ using Mogplex.Contracts;
 using Mogplex.Contracts.Json;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Runs;
@@ -16,15 +17,19 @@ public static class RunApprovalsEndpoints
     public static RouteGroupBuilder MapRunApprovals(this RouteGroupBuilder api)
     {
         api.MapGet("/runs/{runId}/approvals", ListAsync)
+            .Doc("Interactive", "listRunApprovals", "[beyond] List a run's approvals", "The tool calls of a run in `approval` mode that waited (or wait) for a person, oldest first.")
             .Produces<ApiEnvelope<ApprovalList>>()
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status400BadRequest)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status404NotFound);
+            .Query(new ApiQueryDoc("status", "`pending` (default): only those still waiting; `all`: every one.") { Enum = ["pending", "all"], Default = "pending" })
+            .Error(StatusCodes.Status400BadRequest, "`status must be pending or all`.")
+            .Error(StatusCodes.Status404NotFound, "`Run not found`.");
         api.MapPost("/runs/{runId}/approvals/{approvalId}", DecideAsync)
-            .Accepts<DecideApprovalRequest>("application/json")
+            .Doc("Interactive", "decideRunApproval", "[beyond] Approve or reject a pending tool call",
+                "Idempotent: the same decision again answers 200. The first answer wins across every cockpit, client and node.")
+            .JsonBody<DecideApprovalRequest>($"The decision, and optionally a reason the harness is told (at most {ApprovalService.MaxReasonLength} characters).")
             .Produces<ApiEnvelope<ApprovalEnvelope>>()
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status400BadRequest)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status404NotFound)
-            .Produces<ApprovalClosedEnvelope>(StatusCodes.Status409Conflict);
+            .Error(StatusCodes.Status400BadRequest, $"`decision must be approve or reject`, `reason must be a string`, `reason exceeds {ApprovalService.MaxReasonLength} characters`.")
+            .Error(StatusCodes.Status404NotFound, "`Run not found` or `Approval not found`.")
+            .Error(StatusCodes.Status409Conflict, "`APPROVAL_CLOSED`: a different decision was already taken, or the approval expired; `data` carries the stored approval.", typeof(ApprovalClosedEnvelope));
         return api;
     }
 

@@ -5,6 +5,7 @@ using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Json;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Events;
@@ -21,8 +22,21 @@ public static class RunEventsEndpoints
     public static RouteGroupBuilder MapRunEvents(this RouteGroupBuilder api)
     {
         api.MapGet("/runs/{runId}/events", GetAsync)
-            // One 200 with both media types: a second Produces for the same status would replace the JSON page's schema.
-            .Produces<ApiEnvelope<RunEventsPage>>(StatusCodes.Status200OK, "application/json", "text/event-stream");
+            .Doc("Events", "listRunEvents", "Read a run's events: a JSON page, or [beyond] the live stream",
+                "Oldest first, in a total order (`seq`). `Accept: application/json` (or none): a page of at most `limit` events after `after`; page on with the last event's `id` as `after`. "
+                + "[beyond] `Accept: text/event-stream`: Server-Sent Events. Each event is `id: <event id>`, `event: <type>`, `data: <event JSON>`; once the run is finished and everything was sent, "
+                + "a last `event: end` with `data: {\"runId\", \"status\"}`, then the server closes the stream. A comment keeps the connection alive every 15 s. "
+                + "Resume with `Last-Event-ID` (or `after`): no gaps, no duplicates. A resume on a finished run with nothing left to send answers 204, which tells a standard EventSource client to stop reconnecting. "
+                + "A client disconnecting never affects the run.")
+            // One 200 with both media types (a second Produces for one status would replace the first); OpenApiOperations gives the stream its own schema.
+            .Produces<ApiEnvelope<RunEventsPage>>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .WithMetadata(new EventStreamDoc())
+            .Query(new ApiQueryDoc("after", "[beyond] Only events after this event id (of this run)."))
+            .Limit(100, 200)
+            .Header(new ApiHeaderDoc("Last-Event-ID", "[beyond] With `Accept: text/event-stream`: resume after this event id (what EventSource clients send on reconnect); `after` wins when both are given.", Required: false))
+            .EmptyResponse(StatusCodes.Status204NoContent, "[beyond] A stream resume on a finished run with nothing after the resume point: the run is over, stop reconnecting (read the run for its final status).")
+            .Error(StatusCodes.Status400BadRequest, "`Invalid after: not an event of this run` or `Invalid limit`.")
+            .Error(StatusCodes.Status404NotFound, "`Run not found`.");
         return api;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Runs;
@@ -16,25 +17,32 @@ public static class RunInputsEndpoints
     public static RouteGroupBuilder MapRunInputs(this RouteGroupBuilder api)
     {
         api.MapPost("/runs/{runId}/messages", SendAsync)
-            .Accepts<SendMessageRequest>("application/json")
+            .Doc("Interactive", "sendRunMessage", "[beyond] Send a follow-up to an interactive run",
+                "`queue` (default) waits for the current turn to end; `steer` adds the text to the running turn where the harness can (Codex), else queues it and says so (`queued: true`).")
+            .Header(new ApiHeaderDoc("Idempotency-Key", "Optional, at most 200 characters: a retry with the same key finds the message it sent instead of sending it twice.", Required: false, MaxLength: 200))
+            .JsonBody<SendMessageRequest>($"The text (at most {RunInputService.MaxTextLength} characters) and how to deliver it.")
             .Produces<ApiEnvelope<MessageAccepted>>(StatusCodes.Status202Accepted)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status400BadRequest)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status404NotFound)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status409Conflict)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status413PayloadTooLarge);
+            .Error(StatusCodes.Status400BadRequest, $"`text is required`, `text exceeds {RunInputService.MaxTextLength} characters`, `mode must be queue or steer`, or the `Idempotency-Key` is over 200 characters.")
+            .Error(StatusCodes.Status404NotFound, "`Run not found`.")
+            .Error(StatusCodes.Status409Conflict, "`RUN_NOT_INTERACTIVE`, `RUN_TERMINAL`, or `IDEMPOTENCY_CONFLICT` (the key was used with a different message).");
         foreach (var kind in new[] { RunInputKinds.Interrupt, RunInputKinds.Finish })
         {
+            var interrupt = kind == RunInputKinds.Interrupt;
             api.MapPost("/runs/{runId}/" + kind, (string runId, HttpContext http, RunInputService inputs) => SignalAsync(runId, kind, http, inputs))
-                .WithName(kind == RunInputKinds.Interrupt ? "InterruptRun" : "FinishRun")
+                .Doc("Interactive", interrupt ? "interruptRun" : "finishRun",
+                    interrupt ? "[beyond] Stop the current turn; the run stays open" : "[beyond] End an interactive run: deliver, then success",
+                    interrupt ? "No body. The run then waits for input (`awaiting: input`)." : "No body. Ends the conversation; the run delivers its commit as a one-shot run does, then turns `success`.")
                 .Produces<ApiEnvelope<RunInputAccepted>>(StatusCodes.Status202Accepted)
-                .Produces<ApiErrorEnvelope>(StatusCodes.Status404NotFound)
-                .Produces<ApiErrorEnvelope>(StatusCodes.Status409Conflict);
+                .Error(StatusCodes.Status404NotFound, "`Run not found`.")
+                .Error(StatusCodes.Status409Conflict, "`RUN_NOT_INTERACTIVE` or `RUN_TERMINAL`.");
         }
 
         api.MapGet("/runs/{runId}/diff", DiffAsync)
+            .Doc("Interactive", "getRunDiff", "[beyond] What the run changed",
+                "Live while the run works (against its start commit, computed with the server's own git folder), the delivered commit afterwards.")
             .Produces<ApiEnvelope<RunDiff>>()
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status404NotFound)
-            .Produces<ApiErrorEnvelope>(StatusCodes.Status409Conflict);
+            .Error(StatusCodes.Status404NotFound, "`Run not found`.")
+            .Error(StatusCodes.Status409Conflict, "`CONFLICT`: no diff to show yet (the run has no checkout yet, or its sandbox lives on another node).");
         return api;
     }
 

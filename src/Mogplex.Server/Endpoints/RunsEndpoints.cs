@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Runs;
@@ -20,10 +21,34 @@ public static class RunsEndpoints
         // No .Accepts<T>(): it would add a content-type constraint, and a client that forgets the
         // header should still get the documented validation messages, not a routing 404.
         api.MapPost("/runs", StartAsync)
-            .Produces<ApiEnvelope<StartedRun>>(StatusCodes.Status202Accepted);
-        api.MapGet("/runs", ListAsync).Produces<ApiEnvelope<RunList>>();
-        api.MapGet("/runs/{runId}", GetAsync).Produces<ApiEnvelope<RunEnvelope>>();
-        api.MapPost("/runs/{runId}/cancel", CancelAsync).Produces<ApiEnvelope<CancelRunResult>>();
+            .Doc("Runs", "startRun", "Start a run of an agent harness on a repository",
+                "Queues the run and answers at once with its detail plus `replayed` (directly in `data`, no `run` wrapper). "
+                + "The same `Idempotency-Key` with the same request answers the original run with `replayed: true`; with a different request, 409 `IDEMPOTENCY_CONFLICT`. "
+                + "Harnesses `codex` and `claude-code` need a model key configured on the server; `exec` (enabled with `mogplexd serve --dev`) runs the prompt as a shell command and needs none.")
+            .Header(new ApiHeaderDoc("Idempotency-Key", "Required: 1–200 characters after trimming, unique per request you mean (a replay of the same request returns the same run).", Required: true, MaxLength: 200))
+            .JsonBody<StartRunRequest>("The run to start. Only `repoId` and `prompt` are required; a field left out takes its default.")
+            .Produces<ApiEnvelope<StartedRun>>(StatusCodes.Status202Accepted)
+            .Error(StatusCodes.Status400BadRequest, "`Idempotency-Key is required`, `Idempotency-Key exceeds maximum length of 200 characters`, or a field is invalid: `repoId is required`, `Prompt is required`, `Prompt is too long`, `Invalid harness`, `Invalid base branch`, `Invalid working branch`, `Working branch must differ from base branch when createBranch is true`, `Invalid root directory`.")
+            .Error(StatusCodes.Status404NotFound, "`Repo not found`: no such repository, or not linked for you.")
+            .Error(StatusCodes.Status409Conflict, "`IDEMPOTENCY_CONFLICT`: the key was already used for a different request.");
+        api.MapGet("/runs", ListAsync)
+            .Doc("Runs", "listRuns", "List your runs, newest first", "[beyond] Pages with `nextCursor`: pass it back as `cursor` for the next page; null on the last one.")
+            .Produces<ApiEnvelope<RunList>>()
+            .Query(new ApiQueryDoc("repo_id", "Only runs of this repository (an id that names none gives an empty list)."))
+            .Query(new ApiQueryDoc("status", "Only runs in this status.") { Enum = RunStatuses.All })
+            .Query(new ApiQueryDoc("awaiting", "[beyond] `approval`: active runs with a pending approval; `input`: interactive runs between turns.") { Enum = ["approval", "input"] })
+            .Limit(20, 200)
+            .Query(new ApiQueryDoc("cursor", "The `nextCursor` of the previous page (opaque)."))
+            .Error(StatusCodes.Status400BadRequest, "`Invalid limit`, `Invalid status`, `Invalid awaiting (approval or input)` or `Invalid cursor`.");
+        api.MapGet("/runs/{runId}", GetAsync)
+            .Doc("Runs", "getRun", "Read a run")
+            .Produces<ApiEnvelope<RunEnvelope>>()
+            .Error(StatusCodes.Status404NotFound, "`Run not found`.");
+        api.MapPost("/runs/{runId}/cancel", CancelAsync)
+            .Doc("Runs", "cancelRun", "Cancel a run",
+                "No body. Idempotent. On an active run: records `cancel_requested`, stops the harness and its whole process tree, and answers once the run is `cancelled` (or after a bounded wait, with the status it has then). On a finished run: its state, `alreadyTerminal: true`.")
+            .Produces<ApiEnvelope<CancelRunResult>>()
+            .Error(StatusCodes.Status404NotFound, "`Run not found`.");
         return api;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Sandboxes;
 using Mogplex.Server.Api;
+using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Runs;
@@ -16,10 +17,29 @@ public static class SandboxesEndpoints
 {
     public static RouteGroupBuilder MapSandboxes(this RouteGroupBuilder api)
     {
-        api.MapGet("/sandboxes", ListAsync).Produces<ApiEnvelope<SandboxList>>();
-        api.MapPost("/sandboxes", CreateAsync).Produces<ApiEnvelope<SandboxEnvelope>>(StatusCodes.Status202Accepted);
-        api.MapGet("/sandboxes/{id}/logs", LogsAsync).Produces<ApiEnvelope<SandboxLogs>>();
-        api.MapPost("/sandboxes/{id}/stop", StopAsync).Produces<ApiEnvelope<StopSandboxResult>>();
+        api.MapGet("/sandboxes", ListAsync)
+            .Doc("Sandboxes", "listSandboxes", "List your sandboxes", "Ordered by `last_active_at`, newest first. Records are snake_case.")
+            .Produces<ApiEnvelope<SandboxList>>()
+            .Query(new ApiQueryDoc("repo_id", "Only sandboxes of this repository (an id that names none gives an empty list)."))
+            .Query(new ApiQueryDoc("status", "Only sandboxes in this status.") { Enum = SandboxStatuses.All })
+            .Limit(100, 200)
+            .Error(StatusCodes.Status400BadRequest, "`Invalid limit` or `Invalid status`.");
+        api.MapPost("/sandboxes", CreateAsync)
+            .Doc("Sandboxes", "createSandbox", "Create a sandbox, or reuse the active one", "Reuses an active sandbox of the same repository, working branch and root directory.")
+            .JsonBody<CreateSandboxRequest>("The repository and branch of the sandbox (camelCase, like a run start).")
+            .Produces<ApiEnvelope<SandboxEnvelope>>(StatusCodes.Status202Accepted)
+            .Error(StatusCodes.Status400BadRequest, "`repoId is required`, `Invalid base branch`, `Invalid working branch`, `Working branch must differ from base branch when createBranch is true`, `Invalid root directory`.")
+            .Error(StatusCodes.Status404NotFound, "`Repo not found`.");
+        api.MapGet("/sandboxes/{id}/logs", LogsAsync)
+            .Doc("Sandboxes", "getSandboxLogs", "Read a sandbox's logs and lifecycle events")
+            .Produces<ApiEnvelope<SandboxLogs>>()
+            .Error(StatusCodes.Status404NotFound, "`Sandbox not found`.");
+        api.MapPost("/sandboxes/{id}/stop", StopAsync)
+            .Doc("Sandboxes", "stopSandbox", "[beyond] Stop a sandbox",
+                "No body. Idempotent. Its processes end and its checkout is removed; the record stays, `stopped`.")
+            .Produces<ApiEnvelope<StopSandboxResult>>()
+            .Error(StatusCodes.Status404NotFound, "`Sandbox not found`.")
+            .Error(StatusCodes.Status409Conflict, "`CONFLICT` `Sandbox is in use by an active run` (cancel the run first).");
         return api;
     }
 

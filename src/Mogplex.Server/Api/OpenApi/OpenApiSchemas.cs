@@ -1,0 +1,85 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Mogplex.Contracts;
+using Mogplex.Contracts.Events;
+using Mogplex.Contracts.Runs;
+using Mogplex.Contracts.Sandboxes;
+
+namespace Mogplex.Server.Api.OpenApi;
+
+/// <summary>
+/// What the contract types cannot say by themselves: the closed sets of values (statuses, event
+/// types, error codes, modes) as enums, and envelopes whose <c>ok</c> is a constant and whose
+/// <c>data</c> is never null.
+/// </summary>
+public sealed class OpenApiSchemas : IOpenApiSchemaTransformer
+{
+    /// <summary>Every type of <see cref="RunEventTypes"/>, in declaration order.</summary>
+    public static readonly IReadOnlyList<string> EventTypes = ConstantsOf(typeof(RunEventTypes));
+
+    /// <summary>Every code of <see cref="ErrorCodes"/>.</summary>
+    public static readonly IReadOnlyList<string> ErrorCodeValues = ConstantsOf(typeof(ErrorCodes));
+
+    private static readonly IReadOnlyList<string> s_approvalStatuses = ["pending", "approved", "rejected", "expired"];
+
+    /// <summary>(declaring type, JSON property name) → the values it takes (a derived record, such as <see cref="StartedRun"/>, shares its base's entries).</summary>
+    private static readonly Dictionary<(Type, string), IReadOnlyList<string>> s_enums = new()
+    {
+        [(typeof(RunDetail), "status")] = RunStatuses.All,
+        [(typeof(CancelRunResult), "status")] = RunStatuses.All,
+        [(typeof(StreamEnd), "status")] = RunStatuses.All,
+        [(typeof(RunDetail), "permissionMode")] = ["auto", "approval"],
+        [(typeof(RunDetail), "awaiting")] = ["approval", "input"],
+        [(typeof(StartRunRequest), "permissionMode")] = ["auto", "approval"],
+        [(typeof(Sandbox), "status")] = SandboxStatuses.All,
+        [(typeof(Approval), "status")] = s_approvalStatuses,
+        [(typeof(Approval), "risk")] = ["low", "medium", "high"],
+        [(typeof(DecideApprovalRequest), "decision")] = ["approve", "reject"],
+        [(typeof(SendMessageRequest), "mode")] = ["queue", "steer"],
+        [(typeof(RunEvent), "type")] = EventTypes,
+        [(typeof(ApiError), "code")] = ErrorCodeValues,
+    };
+
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = context.JsonTypeInfo.Type;
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ApiEnvelope<>))
+        {
+            // Its `data` is never null either: OpenApiDocumentSetup drops the null branch the generic type brings (added after this runs).
+            Envelope(schema, ok: true);
+        }
+        else if (type == typeof(ApiErrorEnvelope) || type == typeof(ApprovalClosedEnvelope))
+        {
+            Envelope(schema, ok: false);
+        }
+
+        if (context.JsonPropertyInfo is { } property && s_enums.TryGetValue((property.DeclaringType, property.Name), out var values))
+        {
+            var nullable = schema.Type?.HasFlag(JsonSchemaType.Null) == true;
+            var allowed = values.Select(v => (JsonNode)JsonValue.Create(v)).ToList();
+            schema.Enum = nullable ? [.. allowed, null!] : allowed;
+            if (property.DeclaringType == typeof(RunEvent))
+            {
+                schema.Description = "The event type. Each type's payload has a JSON Schema at `/api/v1/mogplex/schemas/events/v1/{type}`. "
+                    + "turn_started, turn_completed, user_message, approval_requested and approval_decided are [beyond] (interactive runs). "
+                    + "Types are only ever added (with a new entry here and a new schema); a client should skip a type it does not know.";
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static void Envelope(OpenApiSchema schema, bool ok)
+    {
+        if (schema.Properties?.TryGetValue("ok", out var okSchema) == true && okSchema is OpenApiSchema s)
+        {
+            s.Enum = [JsonValue.Create(ok)];
+            s.Description = ok ? "Always `true` on a success." : "Always `false` on an error.";
+        }
+    }
+
+    private static IReadOnlyList<string> ConstantsOf(Type holder) =>
+        [.. holder.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
+}
