@@ -14,19 +14,26 @@ function setting(name: string): string {
   return value;
 }
 
-/** An SDK call's answer: the envelope's data, or a thrown error naming the call, status and body. */
-function unwrap<D>(
-  what: string,
-  result: { data?: { ok?: boolean; data?: D | null } | undefined; error?: unknown; response?: Response },
-): D {
+interface Envelope<D> {
+  ok?: boolean;
+  data?: D | null;
+}
+
+/**
+ * An SDK call's answer: the envelope's data, or a thrown error naming the call, status and body.
+ * `void` is a documented answer without a body (listRunEvents' 204, which only a stream resume
+ * gets): where a page was asked for, that is an error too.
+ */
+function unwrap<D>(what: string, result: { data?: Envelope<D> | void; error?: unknown; response?: Response }): D {
   const status = result.response?.status ?? 'no response';
-  if (result.error !== undefined || result.data === undefined) {
+  const envelope = result.data;
+  if (result.error !== undefined || envelope === undefined || envelope === null || typeof envelope !== 'object') {
     throw new Error(`${what}: HTTP ${status}: ${JSON.stringify(result.error ?? null)}`);
   }
-  if (result.data.ok !== true || result.data.data === undefined || result.data.data === null) {
-    throw new Error(`${what}: HTTP ${status}: not an ok envelope: ${JSON.stringify(result.data)}`);
+  if (envelope.ok !== true || envelope.data === undefined || envelope.data === null) {
+    throw new Error(`${what}: HTTP ${status}: not an ok envelope: ${JSON.stringify(envelope)}`);
   }
-  return result.data.data;
+  return envelope.data;
 }
 
 const terminalEvents = new Set(['finished', 'failed', 'cancelled']);
