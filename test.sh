@@ -8,6 +8,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 ./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 # The pinned Codex and Claude Code CLIs and bubblewrap: the engine tests run them for real.
 ./scripts/install-harnesses.sh || { echo "0 passed, 1 failed"; exit 1; }
+# The pinned OpenAPI tools (TypeScript, @hey-api/openapi-ts, Redocly, eventsource, Kiota): the API
+# client tests generate, compile and run clients from the served document.
+./scripts/install-api-tools.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 status=0
 if ! dotnet format mogplex.slnx --verify-no-changes -v quiet; then
