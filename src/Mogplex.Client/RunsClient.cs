@@ -64,8 +64,10 @@ public sealed class RunsClient(MogplexClient client)
     /// <summary>
     /// Asks for the [beyond] live stream, resuming after <paramref name="lastEventId"/> (which must
     /// pass <see cref="CanResumeFrom"/>). Returns an open <see cref="RunEventFeed"/> when the
-    /// server answers with Server-Sent Events, or the ordinary page (<c>{run, events}</c>) when it
-    /// does not offer the stream.
+    /// server answers with Server-Sent Events, the ordinary page (<c>{run, events}</c>) when it
+    /// does not offer the stream, or <see cref="EventsAnswer.Finished"/> when it answers 204 No
+    /// Content (the EventSource "stop reconnecting": the run is terminal and has no event after
+    /// <paramref name="lastEventId"/>).
     /// </summary>
     public async Task<EventsAnswer> OpenStreamAsync(string runId, string? lastEventId, CancellationToken ct)
     {
@@ -92,6 +94,13 @@ public sealed class RunsClient(MogplexClient client)
         {
             request.Dispose();
             throw;
+        }
+
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            response.Dispose();
+            request.Dispose();
+            return EventsAnswer.Done;
         }
 
         if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
@@ -232,5 +241,15 @@ public sealed class RunsClient(MogplexClient client)
     }
 }
 
-/// <summary>Either an open live stream or, from a server without one, the events page.</summary>
-public sealed record EventsAnswer(RunEventFeed? Stream, JsonElement? Page);
+/// <summary>
+/// An open live stream; or, from a server without one, the events page; or neither
+/// (<see cref="Finished"/>): the server answered 204, nothing more will come.
+/// </summary>
+public sealed record EventsAnswer(RunEventFeed? Stream, JsonElement? Page)
+{
+    /// <summary>The answer to a stream request that got 204 No Content.</summary>
+    public static EventsAnswer Done { get; } = new(null, null);
+
+    /// <summary>The server said the run is over and nothing follows the resume point (204 No Content).</summary>
+    public bool Finished => Stream is null && Page is null;
+}

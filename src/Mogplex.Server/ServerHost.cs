@@ -101,6 +101,7 @@ public static class ServerHost
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<RequestLoggingMiddleware>();
+        app.UseMiddleware<HeaderValuesMiddleware>();
 
         app.MapGet("/healthz", async (IMogplexStore store, IsolationResolver isolation, RunLimits limits, CancellationToken ct) =>
             await store.PingAsync(ct)
@@ -158,6 +159,10 @@ public static class ServerHost
             var api = context.Configuration.GetSection("Api").Get<ApiOptions>() ?? new ApiOptions();
             kestrel.Limits.MaxRequestBodySize = api.MaxBodyBytes;
             kestrel.AddServerHeader = false;
+
+            // Header values reach HeaderValuesMiddleware (an envelope 400 with X-Request-Id) instead
+            // of Kestrel's empty 400 for bytes that are not UTF-8 or a NUL.
+            kestrel.RequestHeaderEncodingSelector = _ => HeaderValuesMiddleware.Encoding;
             if (settings.UnixSocket)
             {
                 if (File.Exists(settings.SocketPath))

@@ -41,7 +41,9 @@ public abstract record FollowItem
 /// <see cref="ServerUnreachableException"/>. An event ID that cannot be sent as a header
 /// (<see cref="RunsClient.CanResumeFrom"/>: a CR or LF in it, say) is never resumed from: the stream
 /// resumes from the last event whose ID can be, or from the start, and the IDs already yielded keep
-/// each event from coming twice. Used by <c>mogplex runs events --follow</c> and the cockpit.
+/// each event from coming twice. A 204 No Content on a (re)connect means the run is terminal with
+/// nothing after the resume point (its <c>end</c> was lost): the run is read once for its final
+/// status and the follow ends as on <c>end</c>. Used by <c>mogplex runs events --follow</c> and the cockpit.
 /// </summary>
 internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions options)
 {
@@ -83,7 +85,45 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
                 continue;
             }
 
-            if (answer!.Stream is null)
+            if (answer!.Finished)
+            {
+                // 204 on a (re)connect: the run is terminal and nothing follows the last event
+                // yielded (the stream's end was lost with a dropped connection). Its final status
+                // is one read away; a run that is somehow not terminal is followed on.
+                foreach (var item in Reached())
+                {
+                    yield return item;
+                }
+
+                string? status = null;
+                try
+                {
+                    status = (await runs.GetAsync(runId, ct)).Status;
+                }
+                catch (ServerUnreachableException e)
+                {
+                    unreachable = e;
+                }
+
+                if (unreachable is not null)
+                {
+                    yield return new FollowItem.Connection(false);
+                    await WaitBeforeRetryAsync(unreachable, ct);
+                    continue;
+                }
+
+                if (status is not null && RunStatuses.IsTerminal(status))
+                {
+                    yield return new FollowItem.Ended(status);
+                    yield break;
+                }
+
+                _quietStreams++;
+                await Task.Delay(QuietRetry(), options.Time, ct);
+                continue;
+            }
+
+            if (answer.Stream is null)
             {
                 // No live stream here: the answer is the first page; poll from it.
                 foreach (var item in Reached())
@@ -147,10 +187,11 @@ internal sealed class RunFollower(RunsClient runs, string runId, FollowOptions o
             // new event (a proxy cutting it) is retried ever more slowly, so the follower does not
             // burn the caller's request budget.
             _quietStreams = _seen.Count > seenBefore ? 0 : _quietStreams + 1;
-            var wait = TimeSpan.FromTicks(Math.Min(s_firstRetry.Ticks << Math.Min(_quietStreams, 5), s_maxQuietRetry.Ticks));
-            await Task.Delay(wait, options.Time, ct);
+            await Task.Delay(QuietRetry(), options.Time, ct);
         }
     }
+
+    private TimeSpan QuietRetry() => TimeSpan.FromTicks(Math.Min(s_firstRetry.Ticks << Math.Min(_quietStreams, 5), s_maxQuietRetry.Ticks));
 
     private async IAsyncEnumerable<FollowItem> PollAsync(JsonElement page, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Json;
+using Mogplex.Storage;
 
 namespace Mogplex.Server.Api;
 
@@ -35,8 +36,30 @@ public static class ApiResults
 
     public static IResult Unauthorized() => new HeaderResult(Error(ErrorCodes.Unauthorized, "Unauthorized"), "WWW-Authenticate", "Bearer");
 
-    public static IResult RateLimited(string message, TimeSpan retryAfter) =>
-        new HeaderResult(Error(ErrorCodes.RateLimited, message), "Retry-After", Seconds(retryAfter));
+    /// <summary>
+    /// A 429 described by the limit that refused it: <c>Retry-After</c> and the <c>RateLimit-*</c>
+    /// headers of <paramref name="decision"/>'s window (replacing those of any window counted before).
+    /// </summary>
+    public static IResult RateLimited(string message, RateLimitDecision decision) =>
+        new RateLimitResult(Error(ErrorCodes.RateLimited, message), decision);
+
+    /// <summary>
+    /// <c>RateLimit-Limit</c>, <c>RateLimit-Remaining</c> and <c>RateLimit-Reset</c> of one window.
+    /// When it refused, the reset is the <c>Retry-After</c>: the seconds until a request fits again.
+    /// </summary>
+    public static void SetRateLimitHeaders(HttpResponse response, RateLimitDecision decision)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        response.Headers["RateLimit-Limit"] = decision.Window.Limit.ToString(invariant);
+        response.Headers["RateLimit-Remaining"] = (decision.Allowed ? Math.Max(0, decision.Remaining) : 0).ToString(invariant);
+        response.Headers["RateLimit-Reset"] = decision.Allowed
+            ? ((long)Math.Ceiling(decision.Reset.TotalSeconds)).ToString(invariant)
+            : Seconds(decision.RetryAfter);
+        if (!decision.Allowed)
+        {
+            response.Headers.RetryAfter = Seconds(decision.RetryAfter);
+        }
+    }
 
     /// <summary>Whole seconds to wait, rounded up, at least 1 (<c>Retry-After</c> and the messages that quote it).</summary>
     public static string Seconds(TimeSpan value) =>
@@ -60,6 +83,15 @@ public static class ApiResults
         {
             httpContext.Response.StatusCode = status;
             return httpContext.Response.WriteAsJsonAsync(value, typeInfo, "application/json; charset=utf-8", httpContext.RequestAborted);
+        }
+    }
+
+    private sealed class RateLimitResult(IResult inner, RateLimitDecision decision) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            SetRateLimitHeaders(httpContext.Response, decision);
+            return inner.ExecuteAsync(httpContext);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Server.Api;
@@ -37,10 +36,12 @@ public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptio
         var options = limits.CurrentValue;
         var window = new RateWindow("request", options.RequestsPerWindow, TimeSpan.FromSeconds(options.WindowSeconds));
         var decision = await limiter.AcquireAsync("req:" + record.Id, window, ct);
-        SetRateLimitHeaders(http.Response, decision);
+        // Every answer past this point carries the request window's headers; a run-start 429
+        // replaces them with those of the run-start window that refused (RunsEndpoints).
+        ApiResults.SetRateLimitHeaders(http.Response, decision);
         if (!decision.Allowed)
         {
-            return ApiResults.RateLimited($"Rate limit exceeded. Retry after {ApiResults.Seconds(decision.RetryAfter)}s.", decision.RetryAfter);
+            return ApiResults.RateLimited($"Rate limit exceeded. Retry after {ApiResults.Seconds(decision.RetryAfter)}s.", decision);
         }
 
         await TouchAsync(record.Id, now, ct);
@@ -52,13 +53,6 @@ public sealed class ApiAuthFilter(IMogplexStore store, TimeProvider time, IOptio
 
         new Caller(record.UserId, record.Id, record.Scopes).AttachTo(http);
         return await next(context);
-    }
-
-    private static void SetRateLimitHeaders(HttpResponse response, RateLimitDecision decision)
-    {
-        response.Headers["RateLimit-Limit"] = decision.Window.Limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers["RateLimit-Remaining"] = Math.Max(0, decision.Remaining).ToString(CultureInfo.InvariantCulture);
-        response.Headers["RateLimit-Reset"] = ((long)Math.Ceiling(decision.Reset.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
     }
 
     private static string? ReadBearer(string header)

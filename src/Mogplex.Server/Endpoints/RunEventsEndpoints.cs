@@ -14,7 +14,11 @@ using Mogplex.Storage;
 
 namespace Mogplex.Server.Endpoints;
 
-/// <summary><c>/runs/{id}/events</c>: a page of events, or [beyond] the live SSE stream.</summary>
+/// <summary>
+/// <c>/runs/{id}/events</c>: a page of events, or [beyond] the live SSE stream. A stream resumed
+/// (<c>Last-Event-ID</c> or <c>after</c>) on a terminal run with nothing after the resume point is
+/// 204 No Content, which tells any EventSource to stop reconnecting; see docs/decisions.md.
+/// </summary>
 public static class RunEventsEndpoints
 {
     private const int StreamBatch = 500;
@@ -70,6 +74,15 @@ public static class RunEventsEndpoints
             }
 
             afterSeq = seq.Value;
+        }
+
+        if (wantsStream && afterId is not null && RunStatuses.IsTerminal(run.Status) &&
+            (await store.Events.ListAsync(run.Id, afterSeq, 1, ct)).Count == 0)
+        {
+            // A resume with nothing left on a finished run: 204 is the EventSource "stop
+            // reconnecting" (a generic client does not know our end event, and its end may have
+            // been lost). The run was read before its events: its final event is already stored.
+            return Results.NoContent();
         }
 
         if (wantsStream)

@@ -91,7 +91,7 @@ public static class RunsEndpoints
             StartRunOutcome.KeyConflict => ApiResults.Error(ErrorCodes.IdempotencyConflict, "Idempotency key already used for a different request"),
             StartRunOutcome.RateLimited r => ApiResults.RateLimited(
                 $"Run start limit exceeded ({r.Decision.Window.Limit} per {r.Decision.Window.Name}). Retry after {ApiResults.Seconds(r.Decision.RetryAfter)}s.",
-                r.Decision.RetryAfter),
+                r.Decision),
             _ => throw new InvalidOperationException("Unknown start outcome"),
         };
     }

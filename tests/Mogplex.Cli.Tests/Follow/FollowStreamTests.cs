@@ -140,6 +140,46 @@ public sealed class FollowStreamTests : IDisposable
         Assert.Equal([null, "e1", "e1", "e1"], _cli.Http.Requests.Select(r => r.Header("Last-Event-ID")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stream_EndLostThenResumeAnswers204_ReadsTheRunOnceAndEndsWithItsStatus(bool json)
+    {
+        // The connection drops after the last event, before `end`: the resume gets 204 (the run is
+        // over, nothing after e3), and the run itself tells the final status.
+        _cli.Http.Get("/runs/run_1/events").Sse(Api.SseEvent(s_e1) + Api.SseEvent(s_e2) + Api.SseEvent(s_e3), StreamEnding.Drop);
+        _cli.Http.Get("/runs/run_1/events").Respond(() => new HttpResponseMessage(HttpStatusCode.NoContent));
+        _cli.Http.Get("/runs/run_1").Ok(new JsonObject { ["run"] = Api.Run(status: "failed") }.Json());
+
+        var result = json
+            ? await _cli.RunAsync("runs", "events", "run_1", "--follow", "--json")
+            : await _cli.RunAsync("runs", "events", "run_1", "--follow");
+
+        Assert.Equal(ExitCodes.Success, result.Exit);
+        Assert.Equal(
+            json ? [s_e1.Json(), s_e2.Json(), s_e3.Json(), """{"runId":"run_1","status":"failed"}"""] : [Line1, Line2, Line3, "--- run run_1 failed ---"],
+            result.StdoutLines);
+        Assert.Empty(result.Stderr);
+        Assert.Equal([null, "e3", null], _cli.Http.Requests.Select(r => r.Header("Last-Event-ID")));
+        Assert.Equal("/api/v1/mogplex/runs/run_1", _cli.Http.Requests[^1].Uri.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task Stream_204ButTheRunIsNotTerminal_KeepsFollowingUntilTheEnd()
+    {
+        // Not what mogplexd answers, but a 204 from something in between must not end a live run.
+        _cli.Http.Get("/runs/run_1/events").Sse(Api.SseEvent(s_e1), StreamEnding.Drop);
+        _cli.Http.Get("/runs/run_1/events").Respond(() => new HttpResponseMessage(HttpStatusCode.NoContent));
+        _cli.Http.Get("/runs/run_1").Ok(new JsonObject { ["run"] = Api.Run(status: "streaming") }.Json());
+        _cli.Http.Get("/runs/run_1/events").Sse(Api.SseEvent(s_e2) + Api.SseEnd("run_1", "success"));
+
+        var result = await _cli.RunAsync("runs", "events", "run_1", "--follow");
+
+        Assert.Equal(ExitCodes.Success, result.Exit);
+        Assert.Equal([Line1, Line2, "--- run run_1 success ---"], result.StdoutLines);
+        Assert.Equal([null, "e1", null, "e1"], _cli.Http.Requests.Select(r => r.Header("Last-Event-ID")));
+    }
+
     [Fact]
     public async Task Stream_ServerGoneLongerThanThePatience_Exits69()
     {

@@ -114,7 +114,7 @@ public sealed class RateLimitTests
         var denied = await ApiClient.StartRunAsync(client, new { repoId = repo, prompt = "one too many" });
 
         ApiAssert.Error(denied, HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Run start limit exceeded (10 per minute). Retry after 40s.");
-        Assert.Equal("40", denied.Header("Retry-After"));
+        AssertRefusedBy(denied, limit: 10, retryAfter: 40);
         Assert.Equal(10, ApiAssert.Ok(await ApiClient.GetAsync(client, "/runs")).GetProperty("runs").GetArrayLength());
 
         // Once the first start has left the minute window, one more start fits.
@@ -125,6 +125,34 @@ public sealed class RateLimitTests
             HttpStatusCode.TooManyRequests,
             "RATE_LIMITED",
             "Run start limit exceeded (10 per minute). Retry after 20s.");
+    }
+
+    [Fact(Timeout = TestTimeouts.Api)]
+    public async Task RunStarts_429_CarriesTheRunStartWindowsHeaders_OtherAnswersTheRequestWindows()
+    {
+        await using var server = await ServerFixture.StartAsync(new Dictionary<string, string?> { ["RateLimits:RunStartsPerMinute"] = "2" });
+        var client = server.Client(await server.CreateTokenAsync());
+        var repo = await server.CreateRepoAsync();
+
+        // Accepted starts describe the request window (60 per 60 s), as every other answer does.
+        var started = await ApiClient.StartRunAsync(client, new { repoId = repo, prompt = "one" });
+        Assert.Equal(HttpStatusCode.Accepted, started.Status);
+        Assert.Equal("60", started.Header("RateLimit-Limit"));
+        Assert.Equal("59", started.Header("RateLimit-Remaining"));
+        server.Time.Advance(TimeSpan.FromSeconds(15));
+        await server.StartRunAsync(client, repo);
+
+        // The refusal describes the minute window of run starts that refused it, not the request window.
+        var denied = await ApiClient.StartRunAsync(client, new { repoId = repo, prompt = "three" });
+        ApiAssert.Error(denied, HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Run start limit exceeded (2 per minute). Retry after 45s.");
+        AssertRefusedBy(denied, limit: 2, retryAfter: 45);
+
+        // The next request is counted by the request window again (the refused start counted there too).
+        var listed = await ApiClient.GetAsync(client, "/runs");
+        ApiAssert.Ok(listed);
+        Assert.Equal("60", listed.Header("RateLimit-Limit"));
+        Assert.Equal("56", listed.Header("RateLimit-Remaining"));
+        Assert.Null(listed.Header("Retry-After"));
     }
 
     [Fact(Timeout = TestTimeouts.Api)]
@@ -148,7 +176,7 @@ public sealed class RateLimitTests
         var denied = await ApiClient.StartRunAsync(client, new { repoId = repo, prompt = "fourth" });
 
         ApiAssert.Error(denied, HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Run start limit exceeded (3 per hour). Retry after 2400s.");
-        Assert.Equal("2400", denied.Header("Retry-After"));
+        AssertRefusedBy(denied, limit: 3, retryAfter: 2400);
         server.Time.Advance(TimeSpan.FromMinutes(40));
         await server.StartRunAsync(client, repo);
     }
@@ -175,7 +203,7 @@ public sealed class RateLimitTests
         var denied = await ApiClient.StartRunAsync(client, new { repoId = repo, prompt = "fourth" });
 
         ApiAssert.Error(denied, HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Run start limit exceeded (3 per day). Retry after 72000s.");
-        Assert.Equal("72000", denied.Header("Retry-After"));
+        AssertRefusedBy(denied, limit: 3, retryAfter: 72000);
     }
 
     [Fact(Timeout = TestTimeouts.Api)]
@@ -237,6 +265,16 @@ public sealed class RateLimitTests
         await server.StartRunAsync(first, repo);
         Assert.Equal(HttpStatusCode.TooManyRequests, (await ApiClient.StartRunAsync(first, new { repoId = repo, prompt = "x" })).Status);
         await server.StartRunAsync(second, repo);
+    }
+
+    /// <summary>A 429 described by the window that refused it: its limit, nothing left, and a reset equal to Retry-After.</summary>
+    private static void AssertRefusedBy(ApiClient.Reply reply, int limit, int retryAfter)
+    {
+        var seconds = retryAfter.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal(seconds, reply.Header("Retry-After"));
+        Assert.Equal(limit.ToString(CultureInfo.InvariantCulture), reply.Header("RateLimit-Limit"));
+        Assert.Equal("0", reply.Header("RateLimit-Remaining"));
+        Assert.Equal(seconds, reply.Header("RateLimit-Reset"));
     }
 
     /// <summary>

@@ -115,7 +115,20 @@ public sealed class EventStreamTests
         var ended = false;
         while (!ended)
         {
-            await using var sse = await SseConnection.OpenAsync(client, $"/runs/{runId}/events", lastId);
+            var (opened, response) = await SseConnection.TryOpenAsync(client, $"/runs/{runId}/events", lastId);
+            if (opened is null)
+            {
+                // The connection dropped after the final event, before `end`: the resume is 204.
+                using (response)
+                {
+                    Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+                }
+
+                Assert.Equal(RunStatuses.Success, (await server.Store.Runs.GetRunAsync(runId, await server.UserIdAsync(), ServerFixture.Ct))!.Status);
+                break;
+            }
+
+            await using var sse = opened;
             var take = random.Next(1, 40);
             for (var i = 0; i < take; i++)
             {
@@ -227,6 +240,98 @@ public sealed class EventStreamTests
     }
 
     [Fact]
+    public async Task Stream_ResumeOnFinishedRunWithNothingAfter_204NoBody_FreshStreamStill200WithEnd()
+    {
+        await using var server = await ServerFixture.StartAsync();
+        var (created, runId) = await StartRunAsync(server);
+        using var client = created;
+        await TransitionAsync(server, runId, RunStatuses.Pending, RunStatuses.Streaming, new NewRunEvent("status_changed", null, "streaming", null));
+        await TransitionAsync(server, runId, RunStatuses.Streaming, RunStatuses.Failed, new NewRunEvent("failed", null, "exit code 1", null));
+        var last = (await server.Store.Events.ListAsync(runId, 0, 10, ServerFixture.Ct))[^1];
+
+        // What a generic EventSource sends when `end` (unknown to it) closed the stream: Last-Event-ID
+        // = the final event. 204 is its "stop reconnecting"; ?after= is the same resume point.
+        foreach (var (path, lastId) in new[] { ($"/runs/{runId}/events", last.Id), ($"/runs/{runId}/events?after={last.Id}", (string?)null) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, ApiClient.Base + path);
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            request.Headers.Add("X-Request-Id", "resume-1");
+            if (lastId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastId);
+            }
+
+            using var response = await client.SendAsync(request, ServerFixture.Ct);
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+            Assert.Empty(await response.Content.ReadAsByteArrayAsync(ServerFixture.Ct));
+            Assert.Null(response.Content.Headers.ContentType);
+            Assert.Equal("resume-1", response.Headers.GetValues("X-Request-Id").Single());
+            Assert.True(response.Headers.Contains("RateLimit-Remaining"));
+        }
+
+        // A fresh stream (no resume point) still replays everything and ends with `end`.
+        await using var sse = await SseConnection.OpenAsync(client, $"/runs/{runId}/events");
+        Assert.Equal(HttpStatusCode.OK, sse.Response.StatusCode);
+        foreach (var type in new[] { "started", "status_changed", "failed" })
+        {
+            Assert.Equal(type, (await sse.ReadEventAsync(s_deadline))!.Event);
+        }
+
+        Assert.Equal($$"""{"runId":"{{runId}}","status":"failed"}""", (await sse.ReadEventAsync(s_deadline))!.Data);
+        await sse.AssertEndedAsync();
+
+        // The JSON page after the last event is unchanged: 200, no events.
+        var page = await ApiClient.GetAsync(client, $"/runs/{runId}/events?after={last.Id}");
+        Assert.Equal(0, ApiAssert.Ok(page).GetProperty("events").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Stream_ResumeOnFinishedRunWithEventsLeft_200TheRestThenEnd_ThenTheNextResumeIs204()
+    {
+        await using var server = await ServerFixture.StartAsync();
+        var (created, runId) = await StartRunAsync(server);
+        using var client = created;
+        await TransitionAsync(server, runId, RunStatuses.Pending, RunStatuses.Streaming, new NewRunEvent("status_changed", null, "streaming", null));
+        var added = await AppendAsync(server, runId, Log("one"), Log("two"));
+        await TransitionAsync(server, runId, RunStatuses.Streaming, RunStatuses.Success, new NewRunEvent("finished", null, "done", null));
+        var stored = await server.Store.Events.ListAsync(runId, 0, 10, ServerFixture.Ct);
+
+        await using (var sse = await SseConnection.OpenAsync(client, $"/runs/{runId}/events", lastEventId: added[0].Id))
+        {
+            Assert.Equal(HttpStatusCode.OK, sse.Response.StatusCode);
+            Assert.Equal(added[1].Id, (await sse.ReadEventAsync(s_deadline))!.Id);
+            Assert.Equal(stored[^1].Id, (await sse.ReadEventAsync(s_deadline))!.Id);
+            Assert.Equal("end", (await sse.ReadEventAsync(s_deadline))!.Event);
+            await sse.AssertEndedAsync();
+        }
+
+        var (again, response) = await SseConnection.TryOpenAsync(client, $"/runs/{runId}/events", stored[^1].Id);
+        Assert.Null(again);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Stream_ResumeAtTheLastEventOfALiveRun_StillTails()
+    {
+        await using var server = await ServerFixture.StartAsync();
+        var (created, runId) = await StartRunAsync(server);
+        using var client = created;
+        await TransitionAsync(server, runId, RunStatuses.Pending, RunStatuses.Streaming, new NewRunEvent("status_changed", null, "streaming", null));
+        var last = (await server.Store.Events.ListAsync(runId, 0, 10, ServerFixture.Ct))[^1];
+
+        // Nothing after the resume point, but the run goes on: a stream (200) that waits, then the end.
+        await using var sse = await SseConnection.OpenAsync(client, $"/runs/{runId}/events", lastEventId: last.Id);
+        Assert.Equal(HttpStatusCode.OK, sse.Response.StatusCode);
+        await TransitionAsync(server, runId, RunStatuses.Streaming, RunStatuses.Cancelled, new NewRunEvent("cancelled", null, "cancelled", null));
+        Assert.Equal("cancelled", (await sse.ReadEventAsync(s_deadline))!.Event);
+        Assert.Equal($$"""{"runId":"{{runId}}","status":"cancelled"}""", (await sse.ReadEventAsync(s_deadline))!.Data);
+        await sse.AssertEndedAsync();
+    }
+
+    [Fact]
     public async Task Stream_ReplayLongerThanOneServerBatch_EveryEventThenEnd()
     {
         await using var server = await ServerFixture.StartAsync();
@@ -267,11 +372,14 @@ public sealed class EventStreamTests
         Assert.Equal($$"""{"runId":"{{runId}}","status":"cancelled"}""", end.Data);
         await sse.AssertEndedAsync();
 
-        // Resuming after the final event of a terminal run answers just the end.
+        // Resuming after the final event of a terminal run: 204, the EventSource "stop reconnecting".
         var events = await server.Store.Events.ListAsync(runId, 0, 10, ServerFixture.Ct);
-        await using var resumed = await SseConnection.OpenAsync(client, $"/runs/{runId}/events", events[^1].Id);
-        Assert.Equal("end", (await resumed.ReadEventAsync(s_deadline))!.Event);
-        await resumed.AssertEndedAsync();
+        var (resumed, response) = await SseConnection.TryOpenAsync(client, $"/runs/{runId}/events", events[^1].Id);
+        Assert.Null(resumed);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
     }
 
     [Fact]

@@ -69,6 +69,32 @@ public sealed class PostgresNodesTests(PostgresTestCluster cluster)
     }
 
     [Fact(Timeout = TestTimeouts.Api)]
+    public async Task RunStarts_LimitHoldsAcrossNodes_429CarriesTheRunStartWindowsHeaders()
+    {
+        await using var nodes = await StartNodesAsync(new() { ["RateLimits:RunStartsPerMinute"] = "2" });
+        var token = await nodes.A.CreateTokenAsync();
+        var repo = await nodes.A.CreateRepoAsync();
+        await nodes.A.StartRunAsync(nodes.A.Client(token), repo);
+        await nodes.B.StartRunAsync(nodes.B.Client(token), repo);
+
+        foreach (var node in new[] { nodes.A, nodes.B })
+        {
+            var denied = await ApiClient.StartRunAsync(node.Client(token), new { repoId = repo, prompt = "third" });
+            ApiAssert.Error(denied, HttpStatusCode.TooManyRequests, "RATE_LIMITED", "Run start limit exceeded (2 per minute). Retry after 60s.");
+            Assert.Equal("60", denied.Header("Retry-After"));
+            Assert.Equal("2", denied.Header("RateLimit-Limit"));
+            Assert.Equal("0", denied.Header("RateLimit-Remaining"));
+            Assert.Equal("60", denied.Header("RateLimit-Reset"));
+        }
+
+        // Any other answer describes the request window (60 per 60 s; 4 requests so far, 5 with this one).
+        var listed = await ApiClient.GetAsync(nodes.B.Client(token), "/runs");
+        Assert.Equal(HttpStatusCode.OK, listed.Status);
+        Assert.Equal("60", listed.Header("RateLimit-Limit"));
+        Assert.Equal("55", listed.Header("RateLimit-Remaining"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Api)]
     public async Task StartRun_SameKeyOnBothNodesAtOnce_OneRunAndTheOtherReplaysIt()
     {
         await using var nodes = await StartNodesAsync();
