@@ -53,6 +53,7 @@ public static class ServerHost
         builder.Services.AddSingleton<RunEvents>();
         builder.Services.AddSingleton<RepoMirrors>();
         builder.Services.AddSingleton<RunService>();
+        builder.Services.AddSingleton<RunQueuePlaces>();
         builder.Services.AddSingleton<RequestRateLimiter>();
         builder.Services.AddSingleton<SandboxCheckouts>();
         builder.Services.AddSingleton<SandboxService>();
@@ -79,6 +80,7 @@ public static class ServerHost
         builder.Services.AddSingleton<IRunDiffSource>(sp => sp.GetRequiredService<RunDiffs>());
         builder.Services.AddSingleton<RunDiffService>();
         builder.Services.AddSingleton<RunExecutor>();
+        builder.Services.AddSingleton<RunWaitAnnouncer>();
         if (builder.Configuration.GetValue("Runs:Workers", true))
         {
             builder.Services.AddHostedService<RunWorkerService>();

@@ -27,7 +27,7 @@ public sealed class PostgresMogplexStore : IMogplexStore, IAsyncDisposable, IDis
         Tokens = new PostgresTokenStore(_db);
         Repos = new PostgresRepoStore(_db);
         Runs = new PostgresRunStore(_db, _changes);
-        Queue = new PostgresRunQueue(_db);
+        Queue = new PostgresRunQueue(_db, _changes);
         Events = new PostgresRunEventLog(_db, _changes);
         RateLimits = new PostgresRateLimitStore(_db);
         Sandboxes = new PostgresSandboxStore(_db);

@@ -16,7 +16,7 @@ public sealed class SqliteMogplexStore : IMogplexStore, IDisposable
         Tokens = new SqliteTokenStore(_db);
         Repos = new SqliteRepoStore(_db);
         Runs = new SqliteRunStore(_db, Changes);
-        Queue = new SqliteRunQueue(_db);
+        Queue = new SqliteRunQueue(_db, Changes);
         Events = new SqliteRunEventLog(_db, Changes);
         RateLimits = new SqliteRateLimitStore(_db);
         Sandboxes = new SqliteSandboxStore(_db);

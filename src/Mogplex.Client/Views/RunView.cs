@@ -53,6 +53,9 @@ public readonly record struct RunView(JsonElement Json)
     /// <summary>[beyond] How many turns the harness started (null when not sent as an integer).</summary>
     public int? Turns => JsonFields.Count(Json, Names.Turns);
 
+    /// <summary>[beyond] Why a pending run waits and its place (<see cref="RunQueueView.IsWaiting"/> false otherwise).</summary>
+    public RunQueueView Queue => new(JsonFields.Child(Json, Names.Queue));
+
     /// <summary>Only on the answer to <c>POST /runs</c>: the key matched an existing run.</summary>
     public bool Replayed => JsonFields.Flag(Json, Names.Replayed);
 
@@ -79,6 +82,7 @@ public readonly record struct RunView(JsonElement Json)
         public const string PendingApprovals = "pendingApprovals";
         public const string Interactive = "interactive";
         public const string Turns = "turns";
+        public const string Queue = "queue";
         public const string Replayed = "replayed";
     }
 }

@@ -45,7 +45,22 @@ public record RunDetail
 
     /// <summary>[beyond] how many turns the harness started.</summary>
     public int Turns { get; init; }
+
+    /// <summary>
+    /// [beyond] why a <c>pending</c> run that no worker has claimed yet waits, and its place in
+    /// that line; null for every other run (claimed, streaming, terminal, or being cancelled).
+    /// </summary>
+    public RunQueuePlace? Queue { get; init; }
 }
+
+/// <summary>[beyond] a waiting run's place in the claim order.</summary>
+/// <param name="Position">
+/// 1-based: 1 + the number of waiting runs in the same line that the workers will claim before this
+/// one (for <c>worker</c>: every claimable run; <c>branch</c>: the runs of its branch; <c>user-limit</c>:
+/// its user's runs not waiting for a branch).
+/// </param>
+/// <param name="WaitingFor">One of <see cref="RunWaitReasons"/>: <c>branch</c>, <c>worker</c>, <c>user-limit</c>.</param>
+public sealed record RunQueuePlace(int Position, string WaitingFor);
 
 /// <summary>The base and working branch of a run.</summary>
 public sealed record RunBranch(string Base, string Working, bool CreateBranch);

@@ -53,7 +53,7 @@ public static class RunsEndpoints
     }
 
     /// <summary>Checks in the documented order: body, <c>Idempotency-Key</c>, fields, repo; then the service decides.</summary>
-    private static async Task<IResult> StartAsync(HttpContext http, RunService runs, IHarnessCatalog harnesses, IOptionsMonitor<ApiOptions> options)
+    private static async Task<IResult> StartAsync(HttpContext http, RunService runs, RunQueuePlaces places, IHarnessCatalog harnesses, IOptionsMonitor<ApiOptions> options)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(http.Request, options.CurrentValue.MaxBodyBytes, http.RequestAborted);
         if (error is not null)
@@ -85,7 +85,7 @@ public static class RunsEndpoints
 
         return await runs.StartAsync(Caller.From(http), key, input with { RepoId = repoId }, http.RequestAborted) switch
         {
-            StartRunOutcome.Accepted a => ApiResults.Ok(RunMapper.ToStarted(a.Run, a.Replayed), StatusCodes.Status202Accepted),
+            StartRunOutcome.Accepted a => ApiResults.Ok(RunMapper.ToStarted(a.Run, a.Replayed, await places.ForAsync(a.Run, http.RequestAborted)), StatusCodes.Status202Accepted),
             StartRunOutcome.RepoNotFound => ApiResults.NotFound("Repo not found"),
             StartRunOutcome.Invalid i => ApiResults.BadRequest(i.Message),
             StartRunOutcome.KeyConflict => ApiResults.Error(ErrorCodes.IdempotencyConflict, "Idempotency key already used for a different request"),
@@ -96,7 +96,7 @@ public static class RunsEndpoints
         };
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IMogplexStore store)
+    private static async Task<IResult> ListAsync(HttpContext http, IMogplexStore store, RunQueuePlaces places)
     {
         if (!QueryValues.TryLimit(http.Request, 20, 200, out var limit))
         {
@@ -133,12 +133,13 @@ public static class RunsEndpoints
         var page = await store.Runs.ListRunsAsync(new RunQuery(caller.UserId, repoFilter, status, limit + 1, after) { AwaitingApproval = awaiting == "approval", AwaitingInput = awaiting == "input" }, http.RequestAborted);
         var shown = page.Take(limit).ToList();
         var pending = await store.Approvals.CountPendingAsync([.. shown.Where(r => r.PermissionMode == "approval" && !RunStatuses.IsTerminal(r.Status)).Select(r => r.Id)], http.RequestAborted);
-        var runs = shown.Select(r => RunMapper.ToDetail(r, pending.GetValueOrDefault(r.Id))).ToList();
+        var queue = await places.ForAsync(shown, http.RequestAborted);
+        var runs = shown.Select(r => RunMapper.ToDetail(r, pending.GetValueOrDefault(r.Id), queue.GetValueOrDefault(r.Id))).ToList();
         var next = page.Count > limit ? EncodeCursor(page[limit - 1]) : null;
         return ApiResults.Ok(new RunList(runs, next));
     }
 
-    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store)
+    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, RunQueuePlaces places)
     {
         var run = QueryValues.TryId(runId, out var id) ? await store.Runs.GetRunAsync(id, Caller.From(http).UserId, http.RequestAborted) : null;
         if (run is null)
@@ -148,7 +149,7 @@ public static class RunsEndpoints
 
         // Only a run in approval mode can wait for a person: the others cost no second read.
         var pending = run.PermissionMode == "approval" ? (await store.Approvals.ListAsync(run.Id, pendingOnly: true, http.RequestAborted)).Count : 0;
-        return ApiResults.Ok(new RunEnvelope(RunMapper.ToDetail(run, pending)));
+        return ApiResults.Ok(new RunEnvelope(RunMapper.ToDetail(run, pending, await places.ForAsync(run, http.RequestAborted))));
     }
 
     private static async Task<IResult> CancelAsync(string runId, HttpContext http, RunService runs)

@@ -13,7 +13,8 @@ namespace Mogplex.Server.Engine;
 /// <summary>
 /// The workers of <c>mogplexd serve</c>: claims pending runs up to <c>Runs:MaxConcurrent</c>, at
 /// most <c>Runs:MaxConcurrentPerUser</c> active runs of one user (on all nodes; a run that ends
-/// frees its slot and the loop claims again at once, so the user's next run is picked up), fails
+/// frees its slot and the loop claims again at once, so the user's next run is picked up), tells
+/// the runs a claim pass left waiting why (<see cref="RunWaitAnnouncer"/>), fails
 /// runs a previous process left active, reaps expired leases, stops idle sandboxes. On shutdown
 /// every run in flight ends <c>failed</c> (<c>interrupted: mogplexd stopped</c>).
 /// </summary>
@@ -21,6 +22,7 @@ public sealed class RunWorkerService(
     IMogplexStore store,
     RunExecutor executor,
     RunQueueSignal queue,
+    RunWaitAnnouncer waits,
     RunEvents events,
     SandboxCheckouts checkouts,
     IOptionsMonitor<RunsOptions> runOptions,
@@ -61,6 +63,8 @@ public sealed class RunWorkerService(
                     logger.LogInformation("Run {RunId} claimed ({Harness})", claimed.Id, claimed.Harness);
                     running.Add(Task.Run(() => executor.ExecuteAsync(claimed, stoppingToken), CancellationToken.None));
                 }
+
+                await waits.AnnounceAsync(workersBusy: running.Count >= runOptions.CurrentValue.MaxConcurrent, stoppingToken);
 
                 if (DateTimeOffset.UtcNow - lastMaintenance > s_maintenance)
                 {

@@ -10,7 +10,8 @@ public static class RunMapper
 
     /// <param name="run">The run as stored.</param>
     /// <param name="pendingApprovals">How many of its approvals wait for a person (read only for runs in permission mode <c>approval</c>).</param>
-    public static RunDetail ToDetail(RunRecord run, int pendingApprovals = 0) => new()
+    /// <param name="queue">Its place in the queue (<see cref="RunQueuePlaces"/>); shown only while the run is pending.</param>
+    public static RunDetail ToDetail(RunRecord run, int pendingApprovals = 0, RunQueuePlace? queue = null) => new()
     {
         RunId = run.Id,
         AiCallId = run.AiCallId,
@@ -39,7 +40,8 @@ public static class RunMapper
             : null,
         Interactive = run.Interactive,
         Turns = run.Turns,
+        Queue = run.Status == RunStatuses.Pending ? queue : null,
     };
 
-    public static StartedRun ToStarted(RunRecord run, bool replayed) => new(ToDetail(run), replayed);
+    public static StartedRun ToStarted(RunRecord run, bool replayed, RunQueuePlace? queue = null) => new(ToDetail(run, queue: queue), replayed);
 }

@@ -81,4 +81,44 @@ public sealed class RunsGetCommandTests : IDisposable
         Assert.Equal("success", Api.Parse(result.StdoutLines[0]).GetProperty("status").GetString());
         Assert.Empty(result.Stderr);
     }
+
+    [Theory]
+    [InlineData("branch", 2, "queue   #2, waiting for branch")]
+    [InlineData("worker", 3, "queue   #3, waiting for a worker")]
+    [InlineData("user-limit", 1, "queue   #1, waiting for the user limit")]
+    [InlineData("later\u001b[2J", 1, "queue   #1, waiting for later\\x1b[2J")]
+    public async Task RunsGet_PendingRunInTheQueue_PrintsItsPlaceUnderTheStatus(string waitingFor, int position, string line)
+    {
+        var run = Api.Run(runId: "run_1", status: "pending");
+        run["queue"] = new JsonObject { ["position"] = position, ["waitingFor"] = waitingFor };
+        _cli.Http.Get("/runs/run_1").Ok(new JsonObject { ["run"] = run }.Json());
+
+        var result = await _cli.RunAsync("runs", "get", "run_1");
+
+        Assert.Equal(ExitCodes.Success, result.Exit);
+        Assert.Equal(11, result.StdoutLines.Count);
+        Assert.Equal("status  pending", result.StdoutLines[1]);
+        Assert.Equal(line, result.StdoutLines[2]);
+        Assert.Equal("harness codex", result.StdoutLines[3]);
+    }
+
+    [Fact]
+    public async Task RunsGet_NullQueue_PrintsNoQueueLine_AndJsonPassesTheQueueThrough()
+    {
+        var run = Api.Run(runId: "run_1", status: "pending");
+        run["queue"] = null;
+        _cli.Http.Get("/runs/run_1").Ok(new JsonObject { ["run"] = run }.Json());
+        var pretty = await _cli.RunAsync("runs", "get", "run_1");
+
+        var waiting = Api.Run(runId: "run_2", status: "pending");
+        waiting["queue"] = new JsonObject { ["position"] = 2, ["waitingFor"] = "branch" };
+        _cli.Http.Get("/runs/run_2").Ok(new JsonObject { ["run"] = waiting }.Json());
+        var json = await _cli.RunAsync("runs", "get", "run_2", "--json");
+
+        Assert.Equal(10, pretty.StdoutLines.Count);
+        Assert.DoesNotContain(pretty.StdoutLines, l => l.StartsWith("queue", StringComparison.Ordinal));
+        var queue = Api.Parse(Assert.Single(json.StdoutLines)).GetProperty("queue");
+        Assert.Equal(2, queue.GetProperty("position").GetInt32());
+        Assert.Equal("branch", queue.GetProperty("waitingFor").GetString());
+    }
 }

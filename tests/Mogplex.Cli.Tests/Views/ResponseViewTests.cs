@@ -20,7 +20,8 @@ public sealed class ResponseViewTests
             {"runId":"r1","status":"streaming","harness":"codex","repoId":"repo","sandboxId":"sb",
              "branch":{"base":"main","working":"fix/a","createBranch":true},
              "eventsUrl":"/e","cancelUrl":"/c","createdAt":"t0","updatedAt":"t1","error":"boom","commit":"abc",
-             "permissionMode":"approval","awaiting":"approval","pendingApprovals":2,"interactive":true,"turns":3,"replayed":true}
+             "permissionMode":"approval","awaiting":"approval","pendingApprovals":2,"interactive":true,"turns":3,"replayed":true,
+             "queue":{"position":2,"waitingFor":"branch"}}
             """));
 
         Assert.Equal(
@@ -28,6 +29,7 @@ public sealed class ResponseViewTests
             (run.Id, run.Status, run.Harness, run.RepoId, run.SandboxId, run.EventsUrl, run.CancelUrl, run.CreatedAt, run.UpdatedAt, run.Error, run.Commit, run.PermissionMode, run.Awaiting));
         Assert.Equal((2, 3, true, true), (run.PendingApprovals, run.Turns, run.Interactive, run.Replayed));
         Assert.Equal(("main", "fix/a", true), (run.Branch.Base, run.Branch.Working, run.Branch.CreateBranch));
+        Assert.Equal((true, 2, "branch"), (run.Queue.IsWaiting, run.Queue.Position, run.Queue.WaitingFor));
     }
 
     [Fact]
@@ -40,6 +42,8 @@ public sealed class ResponseViewTests
         Assert.Null(run.Error);
         Assert.Null(run.PendingApprovals);
         Assert.Null(run.Turns);
+        Assert.False(run.Queue.IsWaiting);
+        Assert.Null(run.Queue.Position);
         Assert.False(run.Interactive);
         Assert.False(run.Replayed);
         Assert.Equal((null, null, false), (run.Branch.Base, run.Branch.Working, run.Branch.CreateBranch));

@@ -13,7 +13,7 @@ public sealed class RunsEndpointTests
     [
         "runId", "aiCallId", "sandboxRecordId", "sandboxId", "repoId", "harness", "status", "branch", "rootDirectory",
         "eventsUrl", "cancelUrl", "createdAt", "updatedAt", "error", "runtime", "usage", "startedAt", "finishedAt", "commit",
-        "permissionMode", "awaiting", "pendingApprovals", "interactive", "turns",
+        "permissionMode", "awaiting", "pendingApprovals", "interactive", "turns", "queue",
     ];
 
     [Fact(Timeout = TestTimeouts.Api)]
@@ -63,6 +63,11 @@ public sealed class RunsEndpointTests
         Assert.Equal(JsonValueKind.Null, run.GetProperty("startedAt").ValueKind);
         Assert.Equal(JsonValueKind.Null, run.GetProperty("finishedAt").ValueKind);
         Assert.Equal(JsonValueKind.Null, run.GetProperty("commit").ValueKind);
+
+        // No worker has claimed it (this server has none): the only run in the queue, it waits for one.
+        ApiAssert.HasExactly(run.GetProperty("queue"), "position", "waitingFor");
+        Assert.Equal(1, run.GetProperty("queue").GetProperty("position").GetInt32());
+        Assert.Equal("worker", run.GetProperty("queue").GetProperty("waitingFor").GetString());
 
         // POST /runs answers the same detail, flat in data, plus replayed.
         foreach (var field in s_detailFields)

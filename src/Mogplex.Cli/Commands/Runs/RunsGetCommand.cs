@@ -32,6 +32,11 @@ public static class RunsGetCommand
         static string Field(string? value) => Text.OneLine(value ?? "-");
         output.WriteLine($"run     {Field(run.Id)}");
         output.WriteLine($"status  {Field(run.Status)}");
+        if (RunText.Queue(run) is { } queue)
+        {
+            output.WriteLine($"queue   {queue}");
+        }
+
         output.WriteLine($"harness {Field(run.Harness)}");
         output.WriteLine($"repo    {Field(run.RepoId)}");
         output.WriteLine($"branch  {RunText.Branch(run)}");

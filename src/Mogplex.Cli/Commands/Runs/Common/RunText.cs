@@ -18,6 +18,29 @@ public static class RunText
         return branch.CreateBranch ? $"{working} (base {baseBranch}, created)" : $"{working} (base {baseBranch})";
     }
 
+    /// <summary>
+    /// <c>#2, waiting for branch</c> (or <c>a worker</c>, <c>the user limit</c>), or null when the run
+    /// does not wait (the server sent no <c>queue</c>).
+    /// </summary>
+    public static string? Queue(RunView run)
+    {
+        var queue = run.Queue;
+        if (!queue.IsWaiting)
+        {
+            return null;
+        }
+
+        var place = queue.Position is { } position ? $"#{position}, " : "";
+        var reason = queue.WaitingFor switch
+        {
+            Mogplex.Contracts.Runs.RunWaitReasons.Branch => "branch",
+            Mogplex.Contracts.Runs.RunWaitReasons.Worker => "a worker",
+            Mogplex.Contracts.Runs.RunWaitReasons.UserLimit => "the user limit",
+            var other => Text.OneLine(other ?? "-"),
+        };
+        return $"{place}waiting for {reason}";
+    }
+
     /// <summary><c>&lt;createdAt&gt;  &lt;type padded&gt;  [tool=&lt;toolName&gt;  ]&lt;message&gt;</c>.</summary>
     public static string EventLine(RunEventView e)
     {
