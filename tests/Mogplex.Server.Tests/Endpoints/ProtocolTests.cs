@@ -204,10 +204,11 @@ public sealed class ProtocolTests
             }
         }
 
-        // Every event type is an enum value of RunEvent.type.
+        // Every event type is a value of RunEvent.type (the named set RunEventType).
         var schemas = reply.Json.GetProperty("components").GetProperty("schemas");
         Assert.True(schemas.TryGetProperty("RunEvent", out var runEvent), string.Join(", ", schemas.EnumerateObject().Select(p => p.Name)));
-        var types = runEvent.GetProperty("properties").GetProperty("type").GetProperty("enum").EnumerateArray().Select(t => t.GetString()).ToList();
+        Assert.Equal("#/components/schemas/RunEventType", runEvent.GetProperty("properties").GetProperty("type").GetProperty("$ref").GetString());
+        var types = schemas.GetProperty("RunEventType").GetProperty("enum").EnumerateArray().Select(t => t.GetString()).ToList();
         Assert.Equal(typeof(Mogplex.Contracts.Events.RunEventTypes).GetFields().Select(f => (string?)f.GetRawConstantValue()).Order(), types.Order());
     }
 

@@ -63,6 +63,7 @@ public sealed class OpenApiDocumentSetup : IOpenApiDocumentTransformer
             }
         }
 
+        NameTheEnums(document);
         document.Tags = new HashSet<OpenApiTag>
         {
             new() { Name = "Repos", Description = "The git repositories the operator linked for you." },
@@ -74,6 +75,80 @@ public sealed class OpenApiDocumentSetup : IOpenApiDocumentTransformer
             new() { Name = "Health", Description = "Liveness and what the sandbox can do on this server." },
         };
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Each closed set becomes one component (<c>RunStatus</c>, <c>RunEventType</c>, ...) and every
+    /// non-null property marked by <see cref="OpenApiSchemas"/> refers to it: a generated client then
+    /// has one type per set, not one per property. A nullable one stays inline (with its null):
+    /// generators disagree on how to combine a reference with null.
+    /// </summary>
+    private static void NameTheEnums(OpenApiDocument document)
+    {
+        var schemas = document.Components!.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        foreach (var (name, values) in OpenApiSchemas.Enums)
+        {
+            schemas[name] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Enum = [.. values.Select(v => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(v))],
+            };
+        }
+
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var schema in schemas.Values.OfType<OpenApiSchema>().ToList())
+        {
+            Rewrite(schema, document, used);
+        }
+
+        // Query parameters refer to them too (OpenApiOperations); a set nothing refers to (only
+        // nullable properties use it) is left out rather than published unused.
+        foreach (var parameter in document.Paths.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []).SelectMany(o => o.Parameters ?? []))
+        {
+            if (parameter.Schema is OpenApiSchemaReference { Reference.Id: { } id })
+            {
+                used.Add(id);
+            }
+        }
+
+        foreach (var name in OpenApiSchemas.Enums.Keys.Where(n => !used.Contains(n)))
+        {
+            schemas.Remove(name);
+        }
+    }
+
+    private static IOpenApiSchema Rewrite(IOpenApiSchema schema, OpenApiDocument document, HashSet<string> used)
+    {
+        if (schema is not OpenApiSchema s)
+        {
+            return schema;
+        }
+
+        if (s.Extensions?.Remove(OpenApiSchemas.EnumMark, out var mark) == true && mark is JsonNodeExtension { Node: var node } && s.Type?.HasFlag(JsonSchemaType.Null) != true)
+        {
+            used.Add(node.GetValue<string>());
+            return new OpenApiSchemaReference(node.GetValue<string>(), document) { Description = s.Description };
+        }
+
+        foreach (var key in s.Properties?.Keys.ToList() ?? [])
+        {
+            s.Properties![key] = Rewrite(s.Properties[key], document, used);
+        }
+
+        if (s.Items is not null)
+        {
+            s.Items = Rewrite(s.Items, document, used);
+        }
+
+        foreach (var list in new[] { s.OneOf, s.AnyOf, s.AllOf })
+        {
+            for (var i = 0; i < (list?.Count ?? 0); i++)
+            {
+                list![i] = Rewrite(list[i], document, used);
+            }
+        }
+
+        return s;
     }
 
     /// <summary>The component ASP.NET Core names after <see cref="System.Text.Json.JsonElement"/>: any JSON value.</summary>

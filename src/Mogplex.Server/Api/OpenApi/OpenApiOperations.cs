@@ -40,7 +40,7 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
 
         foreach (var query in metadata.OfType<ApiQueryDoc>())
         {
-            operation.Parameters.Add(QueryParameter(query));
+            operation.Parameters.Add(QueryParameter(query, document));
         }
 
         foreach (var header in metadata.OfType<ApiHeaderDoc>())
@@ -97,6 +97,8 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
             stream.Example = JsonValue.Create("id: 0192f5b2-...\nevent: log\ndata: {\"id\":\"0192f5b2-...\",\"type\":\"log\",...}\n\nevent: end\ndata: {\"runId\":\"...\",\"status\":\"success\"}\n\n");
         }
 
+        // HeaderValuesMiddleware answers this on every route, before anything else reads the request.
+        AddError(operation, StatusCodes.Status400BadRequest, "A header value has a control character or bytes that are not UTF-8: `Invalid header <name>: ...`.", document);
         var requiresToken = metadata.OfType<RequiresTokenDoc>().Any();
         foreach (var (status, response) in operation.Responses)
         {
@@ -129,8 +131,13 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
             extraHeaders: new() { ["Retry-After"] = Header("Seconds to wait, when known.", JsonSchemaType.Integer) });
     }
 
-    private static OpenApiParameter QueryParameter(ApiQueryDoc query)
+    private static OpenApiParameter QueryParameter(ApiQueryDoc query, OpenApiDocument document)
     {
+        if (query.Enum is { } named && OpenApiSchemas.Enums.FirstOrDefault(e => e.Value.SequenceEqual(named)).Key is { } name)
+        {
+            return new OpenApiParameter { Name = query.Name, In = ParameterLocation.Query, Required = false, Description = query.Description, Schema = new OpenApiSchemaReference(name, document) };
+        }
+
         var schema = new OpenApiSchema { Type = query.Type, MaxLength = query.MaxLength, Format = query.Format };
         if (query.Enum is { } values)
         {

@@ -22,24 +22,42 @@ public sealed class OpenApiSchemas : IOpenApiSchemaTransformer
     /// <summary>Every code of <see cref="ErrorCodes"/>.</summary>
     public static readonly IReadOnlyList<string> ErrorCodeValues = ConstantsOf(typeof(ErrorCodes));
 
-    private static readonly IReadOnlyList<string> s_approvalStatuses = ["pending", "approved", "rejected", "expired"];
-
-    /// <summary>(declaring type, JSON property name) → the values it takes (a derived record, such as <see cref="StartedRun"/>, shares its base's entries).</summary>
-    private static readonly Dictionary<(Type, string), IReadOnlyList<string>> s_enums = new()
+    /// <summary>
+    /// The closed sets, each a named component schema (one type in a generated client, not one per
+    /// property): name → values.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Enums = new Dictionary<string, IReadOnlyList<string>>
     {
-        [(typeof(RunDetail), "status")] = RunStatuses.All,
-        [(typeof(CancelRunResult), "status")] = RunStatuses.All,
-        [(typeof(StreamEnd), "status")] = RunStatuses.All,
-        [(typeof(RunDetail), "permissionMode")] = ["auto", "approval"],
-        [(typeof(RunDetail), "awaiting")] = ["approval", "input"],
-        [(typeof(StartRunRequest), "permissionMode")] = ["auto", "approval"],
-        [(typeof(Sandbox), "status")] = SandboxStatuses.All,
-        [(typeof(Approval), "status")] = s_approvalStatuses,
-        [(typeof(Approval), "risk")] = ["low", "medium", "high"],
-        [(typeof(DecideApprovalRequest), "decision")] = ["approve", "reject"],
-        [(typeof(SendMessageRequest), "mode")] = ["queue", "steer"],
-        [(typeof(RunEvent), "type")] = EventTypes,
-        [(typeof(ApiError), "code")] = ErrorCodeValues,
+        ["RunStatus"] = RunStatuses.All,
+        ["PermissionMode"] = ["auto", "approval"],
+        ["RunAwaiting"] = ["approval", "input"],
+        ["RunWaitReason"] = [RunWaitReasons.Branch, RunWaitReasons.Worker, RunWaitReasons.UserLimit],
+        ["SandboxStatus"] = SandboxStatuses.All,
+        ["ApprovalStatus"] = ["pending", "approved", "rejected", "expired"],
+        ["ApprovalRisk"] = ["low", "medium", "high"],
+        ["ApprovalDecision"] = ["approve", "reject"],
+        ["MessageMode"] = ["queue", "steer"],
+        ["RunEventType"] = EventTypes,
+        ["ErrorCode"] = ErrorCodeValues,
+    };
+
+    /// <summary>(declaring type, JSON property name) → the named set of values it takes (a derived record, such as <see cref="StartedRun"/>, shares its base's entries).</summary>
+    private static readonly Dictionary<(Type, string), string> s_enums = new()
+    {
+        [(typeof(RunDetail), "status")] = "RunStatus",
+        [(typeof(CancelRunResult), "status")] = "RunStatus",
+        [(typeof(StreamEnd), "status")] = "RunStatus",
+        [(typeof(RunDetail), "permissionMode")] = "PermissionMode",
+        [(typeof(RunDetail), "awaiting")] = "RunAwaiting",
+        [(typeof(RunQueuePlace), "waitingFor")] = "RunWaitReason",
+        [(typeof(StartRunRequest), "permissionMode")] = "PermissionMode",
+        [(typeof(Sandbox), "status")] = "SandboxStatus",
+        [(typeof(Approval), "status")] = "ApprovalStatus",
+        [(typeof(Approval), "risk")] = "ApprovalRisk",
+        [(typeof(DecideApprovalRequest), "decision")] = "ApprovalDecision",
+        [(typeof(SendMessageRequest), "mode")] = "MessageMode",
+        [(typeof(RunEvent), "type")] = "RunEventType",
+        [(typeof(ApiError), "code")] = "ErrorCode",
     };
 
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
@@ -55,11 +73,14 @@ public sealed class OpenApiSchemas : IOpenApiSchemaTransformer
             Envelope(schema, ok: false);
         }
 
-        if (context.JsonPropertyInfo is { } property && s_enums.TryGetValue((property.DeclaringType, property.Name), out var values))
+        if (context.JsonPropertyInfo is { } property && s_enums.TryGetValue((property.DeclaringType, property.Name), out var name))
         {
+            // Marked here, made a reference to the named component by OpenApiDocumentSetup (a transformer cannot swap the schema itself).
             var nullable = schema.Type?.HasFlag(JsonSchemaType.Null) == true;
-            var allowed = values.Select(v => (JsonNode)JsonValue.Create(v)).ToList();
+            var allowed = Enums[name].Select(v => (JsonNode)JsonValue.Create(v)).ToList();
             schema.Enum = nullable ? [.. allowed, null!] : allowed;
+            schema.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            schema.Extensions[EnumMark] = new JsonNodeExtension(JsonValue.Create(name));
             if (property.DeclaringType == typeof(RunEvent))
             {
                 schema.Description = "The event type. Each type's payload has a JSON Schema at `/api/v1/mogplex/schemas/events/v1/{type}`. "
@@ -70,6 +91,9 @@ public sealed class OpenApiSchemas : IOpenApiSchemaTransformer
 
         return Task.CompletedTask;
     }
+
+    /// <summary>The extension that names a property's enum until the document transformer replaces it with a reference.</summary>
+    public const string EnumMark = "x-mogplex-enum";
 
     private static void Envelope(OpenApiSchema schema, bool ok)
     {
