@@ -133,8 +133,18 @@ public sealed class RunQueuePlaceTests
     private static Task<List<string>> WaitForWaitingEventsAsync(HttpClient client, string runId, int count) =>
         Waits.UntilAsync(() => WaitingMessagesAsync(client, runId), m => m.Count >= count, TimeSpan.FromSeconds(30), $"{count} waiting event(s) of run {runId}");
 
-    private static async Task<List<string>> WaitingMessagesAsync(HttpClient client, string runId) =>
-        [.. (await EngineTestKit.AllEventsAsync(client, runId))
+    /// <summary>The messages of the run's "Waiting ..." log events; each event is also checked against the published log schema.</summary>
+    private static async Task<List<string>> WaitingMessagesAsync(HttpClient client, string runId)
+    {
+        var waiting = (await EngineTestKit.AllEventsAsync(client, runId))
             .Where(e => e.GetProperty("type").GetString() == "log" && e.GetProperty("message").GetString()!.StartsWith("Waiting", StringComparison.Ordinal))
-            .Select(e => e.GetProperty("message").GetString()!)];
+            .ToList();
+        foreach (var e in waiting)
+        {
+            Events.EventSchemaValidator.AssertValid(e);
+            Assert.Equal("queue", e.GetProperty("payload").GetProperty("stage").GetString());
+        }
+
+        return [.. waiting.Select(e => e.GetProperty("message").GetString()!)];
+    }
 }
