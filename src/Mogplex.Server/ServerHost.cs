@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Endpoints;
@@ -12,6 +11,7 @@ using Mogplex.Server.Engine.Isolation;
 using Mogplex.Server.Engine.Processes;
 using Mogplex.Server.Engine.Sandboxes;
 using Mogplex.Server.Events;
+using Mogplex.Server.OpenApi;
 using Mogplex.Server.Repos;
 using Mogplex.Server.Runs;
 using Mogplex.Server.Sandboxes;
@@ -54,6 +54,7 @@ public static class ServerHost
         builder.Services.AddSingleton<RepoMirrors>();
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddSingleton<RunQueuePlaces>();
+        builder.Services.AddSingleton<RunDetails>();
         builder.Services.AddSingleton<RequestRateLimiter>();
         builder.Services.AddSingleton<SandboxCheckouts>();
         builder.Services.AddSingleton<SandboxService>();

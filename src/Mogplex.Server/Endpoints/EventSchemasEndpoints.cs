@@ -2,7 +2,7 @@ using System.Text.Json;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Events;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
+using Mogplex.Server.OpenApi;
 
 namespace Mogplex.Server.Endpoints;
 

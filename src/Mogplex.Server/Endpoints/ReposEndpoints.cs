@@ -1,8 +1,8 @@
 using Mogplex.Contracts;
 using Mogplex.Contracts.Repos;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
+using Mogplex.Server.OpenApi;
 using Mogplex.Storage;
 
 namespace Mogplex.Server.Endpoints;

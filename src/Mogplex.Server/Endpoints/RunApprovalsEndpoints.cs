@@ -4,9 +4,9 @@ using Mogplex.Contracts;
 using Mogplex.Contracts.Json;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.OpenApi;
 using Mogplex.Server.Runs;
 
 namespace Mogplex.Server.Endpoints;

@@ -5,10 +5,10 @@ using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Json;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
 using Mogplex.Server.Events;
+using Mogplex.Server.OpenApi;
 using Mogplex.Server.Runs;
 using Mogplex.Storage;
 
@@ -44,7 +44,7 @@ public static class RunEventsEndpoints
         return api;
     }
 
-    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, IOptionsMonitor<ApiOptions> options, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, RunDetails details, IOptionsMonitor<ApiOptions> options, IHostApplicationLifetime lifetime)
     {
         var ct = http.RequestAborted;
         var caller = Caller.From(http);
@@ -97,7 +97,7 @@ public static class RunEventsEndpoints
         }
 
         var events = await store.Events.ListAsync(run.Id, afterSeq, limit, ct);
-        return ApiResults.Ok(new RunEventsPage(RunMapper.ToDetail(run), [.. events.Select(RunEvents.ToContract)]));
+        return ApiResults.Ok(new RunEventsPage(await details.ForAsync(run, ct), [.. events.Select(RunEvents.ToContract)]));
     }
 
     /// <summary>

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.OpenApi;
 using Mogplex.Server.Runs;
 using Mogplex.Storage;
 

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Options;
 using Mogplex.Contracts;
 using Mogplex.Contracts.Runs;
 using Mogplex.Server.Api;
-using Mogplex.Server.Api.OpenApi;
 using Mogplex.Server.Auth;
 using Mogplex.Server.Configuration;
+using Mogplex.Server.OpenApi;
 using Mogplex.Server.Runs;
 using Mogplex.Storage;
 
@@ -139,17 +139,12 @@ public static class RunsEndpoints
         return ApiResults.Ok(new RunList(runs, next));
     }
 
-    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, RunQueuePlaces places)
+    private static async Task<IResult> GetAsync(string runId, HttpContext http, IMogplexStore store, RunDetails details)
     {
         var run = QueryValues.TryId(runId, out var id) ? await store.Runs.GetRunAsync(id, Caller.From(http).UserId, http.RequestAborted) : null;
-        if (run is null)
-        {
-            return ApiResults.NotFound("Run not found");
-        }
-
-        // Only a run in approval mode can wait for a person: the others cost no second read.
-        var pending = run.PermissionMode == "approval" ? (await store.Approvals.ListAsync(run.Id, pendingOnly: true, http.RequestAborted)).Count : 0;
-        return ApiResults.Ok(new RunEnvelope(RunMapper.ToDetail(run, pending, await places.ForAsync(run, http.RequestAborted))));
+        return run is null
+            ? ApiResults.NotFound("Run not found")
+            : ApiResults.Ok(new RunEnvelope(await details.ForAsync(run, http.RequestAborted)));
     }
 
     private static async Task<IResult> CancelAsync(string runId, HttpContext http, RunService runs)

@@ -51,6 +51,9 @@ public sealed class RunQueuePlaceTests
         Assert.Equal((2, "worker"), Place(listed[fifth]));
         Assert.Equal(JsonValueKind.Null, listed[other].GetProperty("queue").ValueKind);
 
+        // So does the events page's run.
+        Assert.Equal((2, "worker"), Place((await ApiClient.GetAsync(client, $"/runs/{fifth}/events")).Data.GetProperty("run")));
+
         // The workers' passes announce each reason once: passes keep coming (each start wakes one),
         // and the first announcements stay single.
         await WaitForWaitingEventsAsync(client, fifth, 1);

@@ -7,7 +7,7 @@ using Mogplex.Contracts.Events;
 using Mogplex.Contracts.Runs;
 using Mogplex.Contracts.Sandboxes;
 
-namespace Mogplex.Server.Api.OpenApi;
+namespace Mogplex.Server.OpenApi;
 
 /// <summary>
 /// What the contract types cannot say by themselves: the closed sets of values (statuses, event

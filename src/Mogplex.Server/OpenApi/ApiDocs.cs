@@ -1,6 +1,6 @@
 using Microsoft.OpenApi;
 
-namespace Mogplex.Server.Api.OpenApi;
+namespace Mogplex.Server.OpenApi;
 
 /// <summary>A query parameter as the OpenAPI document describes it (the handlers read the query themselves).</summary>
 public sealed record ApiQueryDoc(string Name, string Description, JsonSchemaType Type = JsonSchemaType.String)

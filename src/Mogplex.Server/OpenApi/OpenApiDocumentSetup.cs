@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
-namespace Mogplex.Server.Api.OpenApi;
+namespace Mogplex.Server.OpenApi;
 
 /// <summary>The document's own parts: title, version, the server URL without a trailing slash, the bearer scheme, the tags.</summary>
 public sealed class OpenApiDocumentSetup : IOpenApiDocumentTransformer

@@ -4,7 +4,7 @@ using Microsoft.OpenApi;
 using Mogplex.Contracts;
 using Mogplex.Server.Auth;
 
-namespace Mogplex.Server.Api.OpenApi;
+namespace Mogplex.Server.OpenApi;
 
 /// <summary>Marks the routes behind <see cref="ApiAuthFilter"/>: the bearer token, its scope, and the answers every such route can give.</summary>
 public sealed record RequiresTokenDoc;
