@@ -112,6 +112,8 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
             }
         }
 
+        // ErrorHandlingMiddleware answers this on every route.
+        AddError(operation, StatusCodes.Status500InternalServerError, "An unexpected failure; the message carries the request id to report (never a stack trace).", document);
         if (!requiresToken)
         {
             operation.Security = [];
@@ -126,7 +128,6 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
         AddError(operation, StatusCodes.Status403Forbidden, $"The token lacks the `{scope}` scope: `Missing required scope: {scope}`.", document);
         AddError(operation, StatusCodes.Status429TooManyRequests, "A limit was hit (the token's request window, or for `startRun` its run-start window: the message says which). `RateLimit-*` describe the limit that refused.", document,
             extraHeaders: new() { ["Retry-After"] = Header("Seconds until the request may succeed (at least 1).", JsonSchemaType.Integer) });
-        AddError(operation, StatusCodes.Status500InternalServerError, "An unexpected failure; the message carries the request id to report (never a stack trace).", document);
         AddError(operation, StatusCodes.Status503ServiceUnavailable, "A dependency (the database, the limiter) is down; retry later.", document,
             extraHeaders: new() { ["Retry-After"] = Header("Seconds to wait, when known.", JsonSchemaType.Integer) });
     }
