@@ -45,6 +45,13 @@ public sealed class EventSchemasEndpointTests
     [InlineData("index")]
     [InlineData("index.json")]
     [InlineData("LOG")]
+    // Hostile names reach the lookup as text and name nothing: no file outside the published set is read.
+    [InlineData("..%2F..%2Fopenapi.json")]
+    [InlineData("..%2Flog")]
+    [InlineData("log%2F..")]
+    [InlineData("log.json.json")]
+    [InlineData("log%20")]
+    [InlineData("%E2%80%AElog")]
     public async Task UnknownType_NotFoundEnvelope(string type)
     {
         await using var server = await ServerFixture.StartAsync();
