@@ -18,30 +18,11 @@ KIOTA_VERSION=1.38.0
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 prefix="$repo/.tools/api-tools"
 bin="$prefix/node_modules/.bin"
+# shellcheck source=scripts/install-common.sh
+source "$repo/scripts/install-common.sh"
 
-# Runs a command quietly; shows its output only when it fails.
-quiet() {
-  local log rc=0
-  log=$(mktemp)
-  "$@" >"$log" 2>&1 || rc=$?
-  ((rc == 0)) || { cat "$log" >&2; echo "error: failed ($rc): $*" >&2; }
-  rm -f "$log"
-  return "$rc"
-}
-
-if ! command -v npm >/dev/null 2>&1; then
-  SUDO=""
-  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-  quiet $SUDO apt-get update -qq
-  quiet $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
-fi
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
-
-installed_version() { # package name -> version in the prefix, or nothing
-  local pj="$prefix/node_modules/$1/package.json"
-  [[ -f $pj ]] && sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pj" | head -n1
-  return 0
-}
 
 if [[ $(installed_version typescript) != "$TYPESCRIPT_VERSION" ||
       $(installed_version @hey-api/openapi-ts) != "$OPENAPI_TS_VERSION" ||
@@ -49,9 +30,7 @@ if [[ $(installed_version typescript) != "$TYPESCRIPT_VERSION" ||
       $(installed_version eventsource) != "$EVENTSOURCE_VERSION" ||
       $(installed_version @types/node) != "$TYPES_NODE_VERSION" ||
       ! -x $bin/tsc || ! -x $bin/openapi-ts || ! -x $bin/redocly ]]; then
-  mkdir -p "$prefix"
-  # A package.json of its own keeps npm from walking up to a parent project.
-  [[ -f $prefix/package.json ]] || echo '{"name":"mogplex-api-tools","private":true}' >"$prefix/package.json"
+  npm_prefix mogplex-api-tools
   quiet npm install --prefix "$prefix" --no-audit --no-fund --omit=dev --loglevel=error --save-exact \
     "typescript@$TYPESCRIPT_VERSION" "@hey-api/openapi-ts@$OPENAPI_TS_VERSION" \
     "@redocly/cli@$REDOCLY_VERSION" "eventsource@$EVENTSOURCE_VERSION" "@types/node@$TYPES_NODE_VERSION"

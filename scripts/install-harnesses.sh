@@ -9,41 +9,21 @@ CLAUDE_VERSION=2.1.328
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 prefix="$repo/.tools/harnesses"
 bin="$prefix/node_modules/.bin"
-
-SUDO=""
-[[ $(id -u) -ne 0 ]] && SUDO="sudo"
-
-# Runs a command quietly; shows its output only when it fails.
-quiet() {
-  local log rc=0
-  log=$(mktemp)
-  "$@" >"$log" 2>&1 || rc=$?
-  ((rc == 0)) || { cat "$log" >&2; echo "error: failed ($rc): $*" >&2; }
-  rm -f "$log"
-  return "$rc"
-}
+# shellcheck source=scripts/install-common.sh
+source "$repo/scripts/install-common.sh"
 
 apt_missing=()
 command -v bwrap >/dev/null 2>&1 || apt_missing+=(bubblewrap)
 command -v socat >/dev/null 2>&1 || apt_missing+=(socat)
 command -v npm >/dev/null 2>&1 || apt_missing+=(nodejs npm)
 if ((${#apt_missing[@]})); then
-  quiet $SUDO apt-get update -qq
-  quiet $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}"
+  apt_install "${apt_missing[@]}"
 fi
-
-installed_version() { # package name -> version in the prefix, or nothing
-  local pj="$prefix/node_modules/$1/package.json"
-  [[ -f $pj ]] && sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pj" | head -n1
-  return 0
-}
 
 if [[ $(installed_version @openai/codex) != "$CODEX_VERSION" ||
       $(installed_version @anthropic-ai/claude-code) != "$CLAUDE_VERSION" ||
       ! -x $bin/codex || ! -x $bin/claude ]]; then
-  mkdir -p "$prefix"
-  # A package.json of its own keeps npm from walking up to a parent project.
-  [[ -f $prefix/package.json ]] || echo '{"name":"mogplex-harnesses","private":true}' >"$prefix/package.json"
+  npm_prefix mogplex-harnesses
   quiet npm install --prefix "$prefix" --no-audit --no-fund --omit=dev --loglevel=error \
     --save-exact "@openai/codex@$CODEX_VERSION" "@anthropic-ai/claude-code@$CLAUDE_VERSION"
 fi

@@ -30,6 +30,7 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         var document = context.Document ?? throw new InvalidOperationException("The operation transformer runs without its document.");
+        var requiresToken = metadata.OfType<RequiresTokenDoc>().Any();
         // Registered once: every error answer refers to it.
         await SchemaRefAsync(typeof(ApiErrorEnvelope), context, document, cancellationToken);
         operation.Parameters ??= [];
@@ -82,7 +83,7 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
             operation.Responses[empty.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
             {
                 Description = empty.Description,
-                Headers = CommonHeaders(document, withRateLimit: metadata.OfType<RequiresTokenDoc>().Any()),
+                Headers = CommonHeaders(document, withRateLimit: requiresToken),
             };
         }
 
@@ -99,7 +100,6 @@ public sealed class OpenApiOperations : IOpenApiOperationTransformer
 
         // HeaderValuesMiddleware answers this on every route, before anything else reads the request.
         AddError(operation, StatusCodes.Status400BadRequest, "A header value has a control character or bytes that are not UTF-8: `Invalid header <name>: ...`.", document);
-        var requiresToken = metadata.OfType<RequiresTokenDoc>().Any();
         foreach (var (status, response) in operation.Responses)
         {
             if (status.StartsWith('2') && response is OpenApiResponse success)
