@@ -117,7 +117,7 @@ public static class CockpitEntry
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
         await using var screen = new UnixTerminalPresentation(bell: Environment.GetEnvironmentVariable("MOGPLEX_BELL") is not ("off" or "0"));
-        var app = new CockpitApp(transport, time, () => screen.Height, home, screen) { ExportsFolder = exports };
+        var app = new CockpitApp(transport, time, () => (screen.Width, screen.Height), home, screen) { ExportsFolder = exports };
         await app.RunAsync(Hex1bTerminal.CreateBuilder().WithPresentation(screen), stop.Token);
         return ExitCodes.Success;
 

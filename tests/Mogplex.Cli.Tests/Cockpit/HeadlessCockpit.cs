@@ -42,7 +42,7 @@ internal sealed class HeadlessCockpit : IAsyncDisposable
         string ready = "end of the input", int width = Width, int height = Height, string at = "2026-12-07T12:00:00Z")
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture));
-        var app = new CockpitApp(transport, time, () => height, home, signals) { ExportsFolder = exports };
+        var app = new CockpitApp(transport, time, () => (width, height), home, signals) { ExportsFolder = exports };
         var started = new TaskCompletionSource<Hex1bTerminal>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stop = new CancellationTokenSource();
         var run = app.RunAsync(Hex1bTerminal.CreateSlimBuilder().WithHeadless().WithDimensions(width, height), stop.Token, started.SetResult);

@@ -16,10 +16,10 @@ namespace Mogplex.Cli.Cockpit.Ui;
 /// </summary>
 /// <param name="transport">Where events come from and commands go.</param>
 /// <param name="time">For the double <c>Ctrl+C</c>.</param>
-/// <param name="height">The terminal's height in lines now (it can change: a resize).</param>
+/// <param name="size">The terminal's size in columns and lines now (it can change: a resize).</param>
 /// <param name="home">Where the permissions files are (null: none, the permission mode is this session's only).</param>
 /// <param name="signals">The terminal's title and bell: the number of runs that need you, and a ring when it rises.</param>
-public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<int> height, CockpitHome? home = null, ITerminalSignals? signals = null)
+public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider time, Func<(int Width, int Height)> size, CockpitHome? home = null, ITerminalSignals? signals = null)
 {
     public static readonly TimeSpan DoubleCtrlC = TimeSpan.FromSeconds(1.5);
 
@@ -77,10 +77,10 @@ public sealed partial class CockpitApp(ICockpitTransport transport, TimeProvider
                 _app = app;
                 return (Func<RootContext, Hex1bWidget>)(ctx =>
                 {
-                    var lines = height();
+                    var (columns, lines) = size();
                     lock (_gate)
                     {
-                        _view = _view.Height == lines ? _view : _view with { Height = lines };
+                        _view = _view.Height == lines && _view.Width == columns ? _view : _view with { Width = columns, Height = lines };
                     }
 
                     return Build(ctx);

@@ -1,6 +1,7 @@
 using Hex1b;
 using Hex1b.Input;
 using Hex1b.Layout;
+using Hex1b.Theming;
 using Hex1b.Widgets;
 using Mogplex.Cli.Cockpit.State;
 
@@ -35,33 +36,29 @@ public static class CockpitScreen
         var expanded = view.ExpandAll ? state.Selected?.Timeline.Where(r => r.Detail is not null).Select(r => r.Seq).ToHashSet() ?? [] : [];
         var timeline = ScreenText.TimelineLines(state.Selected, view.TimelineHeight, view.Scroll, expanded, view.SearchHit?.Seq);
         var bottom = view.Hint ?? view.Notice ?? ScreenText.Alerts(state, view.Permissions.Error is { } error ? "runs cannot start: " + Terminal.Text.OneLine(error) : null);
+        var (title, inside) = view.Drawer switch
+        {
+            null => (TimelineTitle(view), Timeline(ctx, timeline, keys)),
+            CockpitDrawer.Approvals => ($"Approvals ({state.Approvals.Count})", ctx.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])),
+            // The export drawer's lines (a file's path) wrap: a path cut short is no use.
+            CockpitDrawer.Export => (DrawerText.Title(view), ctx.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Wrap())])),
+            _ => (DrawerText.Title(view), ctx.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Truncate())])),
+        };
+        var railList = ctx.List(rail.Select(l => l.Text).ToList())
+            .FocusedIndex(selectedLine)
+            .OnFocusChanged(e => select(e.FocusedIndex >= 0 && e.FocusedIndex < rail.Count ? rail[e.FocusedIndex].RunId : null))
+            .InputBindings(b =>
+            {
+                // In the rail (Tab), the composer empty, no drawer open: q leaves.
+                if (keys is not null && composer.Text.Length == 0 && view.Drawer is null)
+                {
+                    b.Key(Hex1bKey.Q).Action(keys.Quit, "Quit");
+                }
+            });
         return ctx.VStack(v =>
         [
             v.Text(ScreenText.Header(state, view.Transport)).Truncate(),
-            v.HStack(h =>
-            [
-                h.Border(h.List(rail.Select(l => l.Text).ToList())
-                        .FocusedIndex(selectedLine)
-                        .OnFocusChanged(e => select(e.FocusedIndex >= 0 && e.FocusedIndex < rail.Count ? rail[e.FocusedIndex].RunId : null))
-                        .InputBindings(b =>
-                        {
-                            // In the rail (Tab), the composer empty, no drawer open: q leaves.
-                            if (keys is not null && composer.Text.Length == 0 && view.Drawer is null)
-                            {
-                                b.Key(Hex1bKey.Q).Action(keys.Quit, "Quit");
-                            }
-                        }))
-                    .Title(ScreenText.RailTitle(state))
-                    .Width(SizeHint.Fixed(32)),
-                view.Drawer switch
-                {
-                    null => Timeline(h, view, timeline, keys),
-                    CockpitDrawer.Approvals => h.Border(h.VStack(t => [.. ScreenText.ApprovalLines(state).Select(l => t.Text(l).Truncate())])).Title($"Approvals ({state.Approvals.Count})").Fill(),
-                    // The export drawer's lines (a file's path) wrap: a path cut short is no use.
-                    CockpitDrawer.Export => h.Border(h.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Wrap())])).Title(DrawerText.Title(view)).Fill(),
-                    _ => h.Border(h.VStack(t => [.. DrawerText.Lines(view, view.TimelineHeight).Select(l => t.Text(l).Truncate())])).Title(DrawerText.Title(view)).Fill(),
-                },
-            ]).Fill(),
+            .. Boxes(v, view, ScreenText.RailTitle(state), railList, title, inside),
             v.Text(bottom.Length == 0 ? " " : bottom).Truncate(),
             view.Drawer is CockpitDrawer.Palette or CockpitDrawer.Picker && filter is not null ? v.TextBox().State(filter).OnTextChanged(e => filtered?.Invoke(e.NewText))
                 : view.Drawer is not null ? v.Text(DrawerText.Keys(view.Drawer)).Truncate()
@@ -72,27 +69,103 @@ public static class CockpitScreen
     }
 
     /// <summary>
+    /// The rail and the timeline (or a drawer) side by side, each in a box with its title on the
+    /// top line. The boxes are drawn as lines of text around the two panels rather than with
+    /// Hex1b's <c>Border</c>, which writes a space into every cell inside it: the first frame
+    /// then sent (and diffed, and parsed by the emulated screen) the whole screen, and its
+    /// allocations set off a full garbage collection before the first paint (docs/benchmarks.md).
+    /// What the panels leave unwritten stays blank, so the screen looks the same. The three rows
+    /// (top line, panels, bottom line) go straight into the screen's stack: each level of nesting
+    /// is a surface of its own for Hex1b to allocate and fill.
+    /// </summary>
+    private static Hex1bWidget[] Boxes(WidgetContext<VStackWidget> v, CockpitView view, string leftTitle, Hex1bWidget left, string rightTitle, Hex1bWidget right)
+    {
+        var rightWidth = Math.Max(2, view.Width - RailWidth);
+        var side = string.Join('\n', Enumerable.Repeat("│", Math.Max(1, view.Height)));
+        var between = string.Join('\n', Enumerable.Repeat("││", Math.Max(1, view.Height)));
+        var (leftBefore, leftTitleShown, leftAfter) = TopLine(leftTitle, RailWidth);
+        var (rightBefore, rightTitleShown, rightAfter) = TopLine(rightTitle, rightWidth);
+        return
+        [
+            v.HStack(t =>
+            [
+                Lines(t, leftBefore),
+                Title(t, leftTitleShown),
+                Lines(t, leftAfter + rightBefore),
+                Title(t, rightTitleShown),
+                Lines(t, rightAfter),
+            ]).Height(SizeHint.Fixed(1)),
+            v.HStack(m =>
+            [
+                Lines(m, side),
+                left.Width(SizeHint.Fixed(RailWidth - 2)),
+                Lines(m, between),
+                right.Fill(),
+                Lines(m, side),
+            ]).Fill(),
+            Lines(v, BottomLine(RailWidth) + BottomLine(rightWidth)),
+        ];
+    }
+
+    /// <summary>The columns the rail's box takes (its two border columns included).</summary>
+    public const int RailWidth = 32;
+
+    /// <summary>
+    /// A box's top line around its title, as Hex1b's <c>Border</c> lays it out: the title centred
+    /// (one column more after it than before when the room is odd), cut to the box's width less
+    /// four columns.
+    /// </summary>
+    internal static (string Before, string Title, string After) TopLine(string title, int width)
+    {
+        var inner = Math.Max(0, width - 2);
+        if (string.IsNullOrEmpty(title) || inner <= 2)
+        {
+            return ("┌" + new string('─', inner) + "┐", "", "");
+        }
+
+        var columns = DisplayWidth.GetStringWidth(title);
+        if (columns > inner - 2)
+        {
+            (title, columns, _, _) = DisplayWidth.SliceByDisplayWidth(title, 0, inner - 2);
+        }
+
+        var before = (inner - columns) / 2;
+        return ("┌" + new string('─', before), title, new string('─', inner - columns - before) + "┐");
+    }
+
+    private static string BottomLine(int width) => "└" + new string('─', Math.Max(0, width - 2)) + "┘";
+
+    /// <summary>Border lines, in the border's colour.</summary>
+    private static ThemePanelWidget Lines<TParent>(WidgetContext<TParent> c, string text)
+        where TParent : Hex1bWidget => c.ThemePanel(t => t.Set(GlobalTheme.ForegroundColor, t.Get(BorderTheme.BorderColor)), c.Text(text).Truncate());
+
+    private static ThemePanelWidget Title<TParent>(WidgetContext<TParent> c, string text)
+        where TParent : Hex1bWidget => c.ThemePanel(t => t.Set(GlobalTheme.ForegroundColor, t.Get(BorderTheme.TitleColor)), c.Text(text).Truncate());
+
+    private static string TimelineTitle(CockpitView view) =>
+        view.SearchHit is { } hit ? $"Timeline (match {hit.Number} of {hit.Count} for '{view.SearchTerm}' · /search: older · Ctrl+End: live)"
+            : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline";
+
+    /// <summary>
     /// The timeline: the mouse wheel scrolls it three rows at a time, and once focused (<c>Tab</c>
     /// from the rail) <c>↑</c>/<c>↓</c> scroll it a row.
     /// </summary>
-    private static Hex1bWidget Timeline(WidgetContext<HStackWidget> h, CockpitView view, IReadOnlyList<TimelineLine> timeline, ComposerKeys? keys)
+    private static Hex1bWidget Timeline(RootContext ctx, IReadOnlyList<TimelineLine> timeline, ComposerKeys? keys)
     {
-        var title = view.SearchHit is { } hit ? $"Timeline (match {hit.Number} of {hit.Count} for '{view.SearchTerm}' · /search: older · Ctrl+End: live)"
-            : view.Scroll > 0 ? $"Timeline (scrolled {view.Scroll} up, End: live)" : "Timeline";
+        var text = ctx.Text(string.Join('\n', timeline.Select(l => l.Text))).Truncate();
         if (keys is null)
         {
-            return h.Border(h.Text(string.Join('\n', timeline.Select(l => l.Text))).Truncate()).Title(title).Fill();
+            return text;
         }
 
-        return h.Interactable(ic => ic.Border(ic.Text(string.Join('\n', timeline.Select(l => l.Text))).Truncate()).Title(title))
+        return ctx.Interactable(_ => text)
             .InputBindings(b =>
             {
                 b.Mouse(MouseButton.ScrollUp).Action(() => keys.Scroll(3), "Scroll up");
                 b.Mouse(MouseButton.ScrollDown).Action(() => keys.Scroll(-3), "Scroll down");
                 b.Key(Hex1bKey.UpArrow).Action(() => keys.Scroll(1), "Row up");
                 b.Key(Hex1bKey.DownArrow).Action(() => keys.Scroll(-1), "Row down");
-            })
-            .Fill();
+            });
     }
 
     /// <summary>

@@ -53,6 +53,9 @@ public sealed record CockpitView(string Transport)
     /// <summary>The answer to the last thing typed (an unknown command, a refusal, help).</summary>
     public string? Notice { get; init; }
 
+    /// <summary>The screen's width in columns (the rail is <see cref="CockpitScreen.RailWidth"/> of them; the timeline or drawer takes the rest).</summary>
+    public int Width { get; init; } = 80;
+
     /// <summary>The screen's height in lines (the timeline takes what the rest leaves).</summary>
     public int Height { get; init; } = 24;
 
