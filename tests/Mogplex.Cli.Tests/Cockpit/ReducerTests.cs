@@ -157,6 +157,35 @@ public sealed class ReducerTests
     }
 
     [Fact]
+    public void ARunIdCarryingEscapesAndBidi_IsOneRun_ShownInert()
+    {
+        // The id is kept as shown (escapes visible): every later event and the status line must
+        // find that run again, not start a new one per line.
+        const string hostile = "run-\\u001b[2J\\u202eevil"; // JSON escapes: the id holds ESC and U+202E
+        string Event(long seq, string type) =>
+            $$"""{"runId":"{{hostile}}","id":"e-{{seq}}","type":"{{type}}","message":"m{{seq}}","createdAt":"2026-12-07T10:00:00Z","seq":{{seq}}}""";
+
+        string Approval(long seq) =>
+            $$"""{"runId":"{{hostile}}","id":"e-{{seq}}","type":"approval_requested","message":"may I?","payload":{"approvalId":"ap-1","action":"run_command","target":"ls","risk":"low"},"createdAt":"2026-12-07T10:00:00Z","seq":{{seq}}}""";
+
+        var (waiting, _) = Replay([Event(1, "started"), Event(2, "assistant_message"), Event(3, "assistant_message"), Approval(4)]);
+
+        var run = Assert.Single(waiting.Runs);
+        Assert.Equal("""run-\x1b[2J\u202eevil""", run.Id);
+        Assert.Equal(4, run.LastSeq);
+        Assert.Equal(run.Id, Assert.Single(waiting.Approvals).RunId);
+        Assert.Equal(1, waiting.NeedsYou);
+        var drawn = string.Join('\n', ScreenText.Rail(waiting).Select(l => l.Text).Concat(ScreenText.ApprovalLines(waiting)));
+        Assert.DoesNotContain('\u001b', drawn);
+        Assert.DoesNotContain('\u202e', drawn);
+        Assert.Contains("run 202eevil  run_command: ls", drawn, StringComparison.Ordinal);
+
+        var (done, _) = Replay([Event(1, "started"), Approval(2), Event(3, "finished"), $$"""{"runId":"{{hostile}}","status":"success"}"""]);
+        Assert.Equal("success", Assert.Single(done.Runs).Status);
+        Assert.Empty(done.Approvals);
+    }
+
+    [Fact]
     public void TheTimeline_BuildsOnlyWhatFits_From100000Events()
     {
         var lines = Enumerable.Range(1, 100_000).Select(i => $$"""{"id":"e{{i}}","type":"assistant_message","message":"line {{i}}","createdAt":"2026-12-07T10:00:00Z","seq":{{i}}}""");

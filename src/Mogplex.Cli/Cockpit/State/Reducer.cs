@@ -61,6 +61,9 @@ public static class Reducer
     private static CockpitState Event(CockpitState state, string runId, RunEvent e)
     {
         var (run, known) = Find(state, runId);
+
+        // From here on the run's id as shown: the approvals queue is keyed (and drawn) by it too.
+        runId = run.Id;
         if (e.Seq <= run.LastSeq)
         {
             return known ? state : Put(state, run, known);
@@ -200,8 +203,12 @@ public static class Reducer
         return run with { Timeline = timeline.Count > MaxRows ? timeline.RemoveAt(0) : timeline };
     }
 
-    private static (CockpitRun Run, bool Known) Find(CockpitState state, string runId) =>
-        state.Runs.Find(r => r.Id == runId) is { } run ? (run, true) : (new CockpitRun(Text.OneLine(runId)), false);
+    /// <summary>A run is kept under its id as shown (escapes made visible), so it is looked up by that too: a raw id carrying escapes would never match and start a new run per line.</summary>
+    private static (CockpitRun Run, bool Known) Find(CockpitState state, string runId)
+    {
+        var id = Text.OneLine(runId);
+        return state.Runs.Find(r => r.Id == id) is { } run ? (run, true) : (new CockpitRun(id), false);
+    }
 
     /// <summary>A known run is replaced in place; a new one goes first (newest first) and is selected when nothing is.</summary>
     private static CockpitState Put(CockpitState state, CockpitRun run, bool known) => known
