@@ -109,6 +109,68 @@ public sealed class RunQueuePlaceTests
         }
     }
 
+    [Fact]
+    public async Task AnotherUsersRunsAhead_AreACountAndNothingElse_NeitherTheirIdsNorTheirBranchesNorTheirRuns()
+    {
+        await using var server = await ServerFixture.StartAsync(new Dictionary<string, string?>
+        {
+            ["Runs:Workers"] = "true",
+            ["Runs:MaxConcurrent"] = "2",
+            ["Runs:MaxConcurrentPerUser"] = "4",
+            ["Runs:PollSeconds"] = "0.1",
+            ["RateLimits:RequestsPerWindow"] = "100000",
+            ["Sandbox:Isolation"] = "none",
+        });
+        var alice = server.Client(await server.CreateTokenAsync("alice"));
+        var bob = server.Client(await server.CreateTokenAsync("bob"));
+        var (aliceRepo, source) = await GitRepos.LinkAsync(server, user: "alice");
+        var bobShared = await GitRepos.LinkSourceAsync(server, source, "bob");
+        var (bobOwn, _) = await GitRepos.LinkAsync(server, user: "bob");
+        var gate = Path.Combine(Directory.CreateTempSubdirectory("mogplex-gate-").FullName, "open");
+        var held = $"while [ ! -e '{gate}' ]; do sleep 0.05; done # alice-private-prompt";
+
+        // Alice holds both workers; one of her runs holds branch w/shared of the source Bob linked too.
+        var aliceShared = await StartRunAsync(server, alice, aliceRepo, "w/shared", held);
+        var aliceOther = await StartRunAsync(server, alice, aliceRepo, "w/alice-private-branch", held);
+        await WaitStatusAsync(alice, aliceShared, "streaming");
+        await WaitStatusAsync(alice, aliceOther, "streaming");
+
+        var bobBranch = await StartRunAsync(server, bob, bobShared, "w/shared", "true");
+        var bobWorker = await StartRunAsync(server, bob, bobOwn, "w/bob", "true");
+        Assert.Equal((1, "branch"), Place(await GetRunAsync(bob, bobBranch)));
+        Assert.Equal((1, "worker"), Place(await GetRunAsync(bob, bobWorker)));
+        await WaitForWaitingEventsAsync(bob, bobWorker, 1);
+        await WaitForWaitingEventsAsync(bob, bobBranch, 1);
+
+        // Everything Bob can read of his runs: the details, the list, the events (JSON and stream form alike).
+        var seen = string.Join('\n',
+            (await GetRunAsync(bob, bobBranch)).ToString(),
+            (await GetRunAsync(bob, bobWorker)).ToString(),
+            (await ApiClient.GetAsync(bob, "/runs?limit=50")).Data.ToString(),
+            string.Join('\n', (await EngineTestKit.AllEventsAsync(bob, bobBranch)).Select(e => e.ToString())),
+            string.Join('\n', (await EngineTestKit.AllEventsAsync(bob, bobWorker)).Select(e => e.ToString())));
+        Assert.Contains(bobBranch, seen, StringComparison.Ordinal);
+        Assert.Contains("Waiting for branch w/shared", seen, StringComparison.Ordinal);
+        foreach (var secret in new[] { aliceShared, aliceOther, aliceRepo, "w/alice-private-branch", "alice-private-prompt" })
+        {
+            Assert.DoesNotContain(secret, seen, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["Waiting for branch w/shared: another run of this branch is active or goes first (position 1)"], await WaitingMessagesAsync(bob, bobBranch));
+        Assert.Equal(["Waiting for a free worker (position 1)"], await WaitingMessagesAsync(bob, bobWorker));
+        foreach (var path in new[] { $"/runs/{aliceShared}", $"/runs/{aliceShared}/events" })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await ApiClient.GetAsync(bob, path)).Status);
+        }
+
+        await File.WriteAllTextAsync(gate, "", ServerFixture.Ct);
+        foreach (var (client, id) in new[] { (alice, aliceShared), (alice, aliceOther), (bob, bobBranch), (bob, bobWorker) })
+        {
+            var run = await EngineTestKit.WaitTerminalAsync(client, id);
+            Assert.True(run.GetProperty("status").GetString() == "success", run.ToString());
+        }
+    }
+
     private static async Task<string> StartRunAsync(ServerFixture server, HttpClient client, string repo, string branch, string script) =>
         (await StartWithAnswerAsync(server, client, repo, branch, script)).RunId;
 

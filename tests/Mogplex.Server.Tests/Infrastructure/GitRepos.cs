@@ -25,10 +25,16 @@ public static class GitRepos
         Git(work, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "--quiet", "-m", "initial");
         Git(work, "push", "--quiet", "origin", "HEAD:main");
 
+        return (await LinkSourceAsync(server, source, user), source);
+    }
+
+    /// <summary>Links an existing bare <paramref name="source"/> for <paramref name="user"/> (a repo record of its own: two users may link one source).</summary>
+    public static async Task<string> LinkSourceAsync(ServerFixture server, string source, string user)
+    {
         var id = Guid.CreateVersion7().ToString();
-        Git(root, "clone", "--quiet", "--mirror", source, DataDirectory.MirrorPath(server.DataDir, id));
+        Git(Path.GetDirectoryName(source)!, "clone", "--quiet", "--mirror", source, DataDirectory.MirrorPath(server.DataDir, id));
         await server.Store.Repos.AddRepoAsync(new NewRepo(id, await server.UserIdAsync(user), "acme/demo", "main", "", source, null, server.Time.GetUtcNow()), ServerFixture.Ct);
-        return (id, source);
+        return id;
     }
 
     public static string Git(string cwd, params string[] args)
